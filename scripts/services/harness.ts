@@ -1,0 +1,128 @@
+/**
+ * The local services harness: installs, starts, describes and stops real servers on loopback.
+ * Used by `npm run services`, the test suite's globalSetup and `npm start`.
+ */
+import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { RunningService, ServiceContext, ServiceSpec } from './types.ts';
+import { SERVICES } from './registry.ts';
+import { alive, freePort, stopPids } from './util.ts';
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface HarnessOptions {
+  /** The .services folder; default <project>/.services. */
+  servicesDir?: string;
+  log?: (message: string) => void;
+  /** Only these services (by name); default all. */
+  only?: string[];
+}
+
+interface State {
+  services: RunningService[];
+}
+
+function dirs(opts: HarnessOptions): { servicesDir: string; cacheDir: string } {
+  const servicesDir = opts.servicesDir ?? join(PROJECT_ROOT, '.services');
+  const cacheDir = process.env['CRVS_CACHE_DIR'] ?? join(homedir(), '.cache', 'crvs-backup-bot');
+  mkdirSync(servicesDir, { recursive: true });
+  mkdirSync(cacheDir, { recursive: true });
+  return { servicesDir, cacheDir };
+}
+
+function context(spec: ServiceSpec, opts: HarnessOptions): ServiceContext {
+  const { servicesDir, cacheDir } = dirs(opts);
+  const dataDir = join(servicesDir, spec.name);
+  mkdirSync(dataDir, { recursive: true });
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  return { dataDir, cacheDir, servicesDir, freePort, log: (m) => log(`[${spec.name}] ${m}`) };
+}
+
+export function readState(opts: HarnessOptions = {}): RunningService[] {
+  const file = join(dirs(opts).servicesDir, 'state.json');
+  if (!existsSync(file)) return [];
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as State).services;
+  } catch {
+    return [];
+  }
+}
+
+function writeState(services: RunningService[], opts: HarnessOptions): void {
+  const { servicesDir } = dirs(opts);
+  const tmp = join(servicesDir, 'state.json.tmp');
+  writeFileSync(tmp, JSON.stringify({ services }, null, 2));
+  renameSync(tmp, join(servicesDir, 'state.json'));
+  const env: Record<string, string> = {
+    BACKUP_ROOT: join(servicesDir, 'backups'),
+  };
+  mkdirSync(env['BACKUP_ROOT'] as string, { recursive: true });
+  for (const s of services) Object.assign(env, s.env);
+  const lines = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
+  writeFileSync(join(servicesDir, 'env'), `# written by npm run services -- up\n${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+function quote(v: string): string {
+  return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+function isUp(s: RunningService): boolean {
+  return s.pid === 0 || s.pids.every(alive);
+}
+
+/** Starts every service not already running; returns all of them. */
+export async function up(opts: HarnessOptions = {}): Promise<RunningService[]> {
+  const specs = SERVICES.filter((s) => !opts.only || opts.only.includes(s.name));
+  const previous = readState(opts);
+  const result: RunningService[] = previous.filter((s) => isUp(s) && !specs.some((x) => x.name === s.name));
+  for (const spec of specs) {
+    const ctx = context(spec, opts);
+    const running = previous.find((s) => s.name === spec.name);
+    if (running && isUp(running)) {
+      result.push(running);
+      continue;
+    }
+    if (running) await stopPids(running.pids);
+    const override = spec.overrideVar ? process.env[spec.overrideVar] : undefined;
+    if (override && spec.external) {
+      result.push(await spec.external(override, ctx));
+      continue;
+    }
+    await spec.install(ctx);
+    const started = Date.now();
+    const svc = await spec.start(ctx);
+    ctx.log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    result.push(svc);
+    writeState(result, opts);
+  }
+  writeState(result, opts);
+  return result;
+}
+
+/** Stops every service this harness started, by pid. */
+export async function down(opts: HarnessOptions = {}): Promise<RunningService[]> {
+  const state = readState(opts);
+  const stopping = state.filter((s) => !opts.only || opts.only.includes(s.name));
+  await stopPids(stopping.flatMap((s) => s.pids));
+  writeState(state.filter((s) => !stopping.includes(s)), opts);
+  return stopping;
+}
+
+export function status(opts: HarnessOptions = {}): Array<RunningService & { running: boolean }> {
+  return readState(opts).map((s) => ({ ...s, running: isUp(s) }));
+}
+
+/** Reads .services/env as a plain object (for tests and `npm start`). */
+export function servicesEnv(opts: HarnessOptions = {}): Record<string, string> {
+  const file = join(dirs(opts).servicesDir, 'env');
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2] as string;
+    if (v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1).replace(/'\\''/g, "'");
+    out[m[1] as string] = v;
+  }
+  return out;
+}

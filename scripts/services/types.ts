@@ -1,0 +1,39 @@
+/** The contract every local service of the harness implements. */
+export interface ServiceContext {
+  /** Absolute path of this service's data folder, .services/<name>/ (created). */
+  dataDir: string;
+  /** Absolute path of the shared build cache (~/.cache/crvs-backup-bot, or CRVS_CACHE_DIR). */
+  cacheDir: string;
+  /** Absolute path of the project's .services/ folder. */
+  servicesDir: string;
+  /** A free TCP port on 127.0.0.1. */
+  freePort(): Promise<number>;
+  /** Progress lines for the person waiting (stderr). */
+  log(message: string): void;
+}
+
+export interface RunningService {
+  name: string;
+  version: string;
+  url: string;
+  /** Main pid (0 when the service is external, set by an override URL). */
+  pid: number;
+  /** Every pid to stop on `down`, main pid included. */
+  pids: number[];
+  /** True for a real server (never false for a service of this harness; a mock is not allowed). */
+  real: boolean;
+  /** Variables this service contributes to .services/env (exactly what config.ts reads). */
+  env: Record<string, string>;
+}
+
+export interface ServiceSpec {
+  name: string;
+  /** Environment variable holding a URL that replaces this service with the user's own. */
+  overrideVar?: string;
+  /** Builds or installs what is missing into the cache; idempotent and fast when cached. */
+  install(ctx: ServiceContext): Promise<void>;
+  /** Starts the server and resolves once it answers (bounded wait). */
+  start(ctx: ServiceContext): Promise<RunningService>;
+  /** Describes a user-provided server (override URL) without starting anything. */
+  external?(url: string, ctx: ServiceContext): Promise<RunningService>;
+}

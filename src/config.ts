@@ -1,0 +1,299 @@
+/**
+ * The bot's one configuration, read once from the environment (and an optional dotenv-style
+ * file named by CRVS_CONFIG_FILE). Nothing else in the code reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Environment variable → schema. Names are the public contract documented in the README. */
+const envSchema = z.object({
+  BACKUP_ROOT: z.string().min(1).default('/data/backups'),
+  BACKUP_TIME_ZONE: z.string().min(1).default('UTC'),
+  BACKUP_CRON: z.string().min(1).default('0 0 * * *'),
+  BACKUP_STORES: list.default('mongo,elasticsearch,influxdb,minio'),
+  RETENTION_DAYS: positiveInt.default(7),
+  RETENTION_DAYS_MONGO: positiveInt.optional(),
+  RETENTION_DAYS_ELASTICSEARCH: positiveInt.optional(),
+  RETENTION_DAYS_INFLUXDB: positiveInt.optional(),
+  RETENTION_DAYS_MINIO: positiveInt.optional(),
+  STORE_TIMEOUT_SECONDS: positiveInt.default(3600),
+  CONNECT_TIMEOUT_SECONDS: positiveInt.default(10),
+
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+
+  MONGO_URL: z.string().min(1).default('mongodb://127.0.0.1:27017'),
+  MONGO_DATABASES: list.default(
+    'hearth-dev,openhim-dev,user-mgnt,application-config,metrics,webhooks,performance,events',
+  ),
+
+  ES_URL: z.string().url().default('http://127.0.0.1:9200'),
+  ES_USERNAME: z.string().optional(),
+  ES_PASSWORD: z.string().optional(),
+  ES_INDEX_PATTERNS: list.default('ocrvs,ocrvs-*,events_*'),
+  ES_REPOSITORY: z.string().min(1).default('ocrvs'),
+  /** The repository folder as the Elasticsearch node sees it (its path.repo). */
+  ES_REPOSITORY_LOCATION: z.string().min(1).optional(),
+  /** The same folder as this bot sees it, for verify and offsite copies. */
+  ES_REPOSITORY_LOCAL_PATH: z.string().min(1).optional(),
+
+  INFLUX_URL: z.string().url().default('http://127.0.0.1:8086'),
+  INFLUX_USERNAME: z.string().optional(),
+  INFLUX_PASSWORD: z.string().optional(),
+  INFLUX_DATABASE: z.string().min(1).default('ocrvs'),
+  INFLUX_RPC_ADDRESS: z.string().min(1).default('127.0.0.1:8088'),
+  /** Where `influxd backup/restore` runs: local, docker:<container>, or ssh (the manager node). */
+  INFLUX_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  INFLUXD_BIN: z.string().min(1).default('influxd'),
+
+  MINIO_URL: z.string().url().default('http://127.0.0.1:9000'),
+  MINIO_ACCESS_KEY: z.string().min(1).default('minioadmin'),
+  MINIO_SECRET_KEY: z.string().min(1).default('minioadmin'),
+  MINIO_BUCKETS: list.default('ocrvs'),
+  /** Data directory of MinIO, for legacy (tar of the data folder) restores through the exec layer. */
+  MINIO_DATA_DIR: z.string().min(1).optional(),
+  MINIO_RESTART_COMMAND: z.string().min(1).optional(),
+
+  BACKUP_SERVER_HOST: z.string().min(1).optional(),
+  BACKUP_SERVER_PORT: port.default(22),
+  BACKUP_SERVER_USER: z.string().min(1).optional(),
+  BACKUP_SERVER_KEY_FILE: z.string().min(1).optional(),
+  /** Pinned host key: "SHA256:<base64>" as printed by ssh-keygen -lf. */
+  BACKUP_SERVER_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/).optional(),
+  BACKUP_SERVER_DIR: z.string().min(1).default('/data/backups-offsite'),
+  BACKUP_SERVER_KEEP: positiveInt.default(7),
+  OFFSITE_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  OFFSITE_ENCRYPTION_KEY: z.string().min(1).optional(),
+
+  MANAGER_HOST: z.string().min(1).optional(),
+  MANAGER_PORT: port.default(22),
+  MANAGER_USER: z.string().min(1).optional(),
+  MANAGER_KEY_FILE: z.string().min(1).optional(),
+  MANAGER_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/).optional(),
+
+  DISK_WARN_PERCENT: z.coerce.number().min(0).max(100).default(20),
+
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-').optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
+  SLACK_PORT: port.default(3000),
+  SLACK_API_URL: z.string().url().optional(),
+  SLACK_CHANNEL: z.string().min(1).optional(),
+  SLACK_ONCALL_GROUP: z.string().min(1).optional(),
+  SLACK_OPERATORS: list.default(''),
+  SLACK_OPERATOR_GROUP: z.string().min(1).optional(),
+  SLACK_APPROVERS: list.default(''),
+  SLACK_APPROVER_GROUP: z.string().min(1).optional(),
+  APPROVALS_REQUIRED: z.coerce.number().int().min(2).max(5).default(2),
+  APPROVAL_EXPIRY_MINUTES: positiveInt.default(30),
+  ALLOW_SELF_APPROVAL: bool.default('false'),
+
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Names whose values are secrets: redacted in every printout. */
+export const SECRET_KEYS = [
+  'ES_PASSWORD',
+  'INFLUX_PASSWORD',
+  'MINIO_SECRET_KEY',
+  'OFFSITE_ENCRYPTION_KEY',
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_SIGNING_SECRET',
+] as const;
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  keyFile: string;
+  hostKey: string | undefined;
+}
+
+/** The validated configuration, grouped by concern. */
+export interface Config {
+  env: Env;
+  backupRoot: string;
+  timeZone: string;
+  cron: string;
+  stores: string[];
+  retentionDays: Record<string, number>;
+  storeTimeoutMs: number;
+  connectTimeoutMs: number;
+  redisUrl: string;
+  mongo: { url: string; databases: string[] };
+  elasticsearch: {
+    url: string;
+    username: string | undefined;
+    password: string | undefined;
+    indexPatterns: string[];
+    repository: string;
+    repositoryLocation: string;
+    repositoryLocalPath: string;
+  };
+  influx: {
+    url: string;
+    username: string | undefined;
+    password: string | undefined;
+    database: string;
+    rpcAddress: string;
+    exec: string;
+    influxdBin: string;
+  };
+  minio: {
+    url: string;
+    accessKey: string;
+    secretKey: string;
+    buckets: string[];
+    dataDir: string | undefined;
+    restartCommand: string | undefined;
+  };
+  backupServer: (SshTarget & { dir: string; keep: number }) | undefined;
+  manager: SshTarget | undefined;
+  encryptionKeyFile: string | undefined;
+  encryptionKey: string | undefined;
+  diskWarnPercent: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+/** Parses a dotenv-style file: KEY=VALUE lines, # comments, optional quotes. */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2] ?? '';
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[m[1] as string] = value;
+  }
+  return out;
+}
+
+function sshTarget(prefix: 'BACKUP_SERVER' | 'MANAGER', env: Env): SshTarget | undefined {
+  const host = env[`${prefix}_HOST`];
+  if (!host) return undefined;
+  const username = env[`${prefix}_USER`];
+  const keyFile = env[`${prefix}_KEY_FILE`];
+  if (!username) throw new ConfigError(`${prefix}_USER`, `is required when ${prefix}_HOST is set`);
+  if (!keyFile) throw new ConfigError(`${prefix}_KEY_FILE`, `is required when ${prefix}_HOST is set`);
+  return { host, port: env[`${prefix}_PORT`], username, keyFile, hostKey: env[`${prefix}_HOST_KEY`] };
+}
+
+/**
+ * Validates the environment once. Throws a ConfigError naming the first bad variable.
+ * `source` defaults to process.env merged under the optional CRVS_CONFIG_FILE.
+ */
+export function loadConfig(source?: Record<string, string | undefined>): Config {
+  const base = source ?? readSources();
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'configuration');
+    throw new ConfigError(name, issue?.message ?? 'is invalid');
+  }
+  const env = parsed.data;
+  const known = new Set(['mongo', 'elasticsearch', 'influxdb', 'minio']);
+  for (const s of env.BACKUP_STORES) {
+    if (!known.has(s)) throw new ConfigError('BACKUP_STORES', `names an unknown store "${s}" (known: ${[...known].join(', ')})`);
+  }
+  for (const db of env.MONGO_DATABASES) {
+    if (!/^[A-Za-z0-9_-]+$/.test(db)) throw new ConfigError('MONGO_DATABASES', `has an invalid database name "${db}"`);
+  }
+  const repoLocation = env.ES_REPOSITORY_LOCATION ?? `${env.BACKUP_ROOT}/elasticsearch`;
+  const backupTarget = sshTarget('BACKUP_SERVER', env);
+  return {
+    env,
+    backupRoot: env.BACKUP_ROOT,
+    timeZone: env.BACKUP_TIME_ZONE,
+    cron: env.BACKUP_CRON,
+    stores: env.BACKUP_STORES,
+    retentionDays: {
+      mongo: env.RETENTION_DAYS_MONGO ?? env.RETENTION_DAYS,
+      elasticsearch: env.RETENTION_DAYS_ELASTICSEARCH ?? env.RETENTION_DAYS,
+      influxdb: env.RETENTION_DAYS_INFLUXDB ?? env.RETENTION_DAYS,
+      minio: env.RETENTION_DAYS_MINIO ?? env.RETENTION_DAYS,
+    },
+    storeTimeoutMs: env.STORE_TIMEOUT_SECONDS * 1000,
+    connectTimeoutMs: env.CONNECT_TIMEOUT_SECONDS * 1000,
+    redisUrl: env.REDIS_URL,
+    mongo: { url: env.MONGO_URL, databases: env.MONGO_DATABASES },
+    elasticsearch: {
+      url: env.ES_URL,
+      username: env.ES_USERNAME,
+      password: env.ES_PASSWORD,
+      indexPatterns: env.ES_INDEX_PATTERNS,
+      repository: env.ES_REPOSITORY,
+      repositoryLocation: repoLocation,
+      repositoryLocalPath: env.ES_REPOSITORY_LOCAL_PATH ?? repoLocation,
+    },
+    influx: {
+      url: env.INFLUX_URL,
+      username: env.INFLUX_USERNAME,
+      password: env.INFLUX_PASSWORD,
+      database: env.INFLUX_DATABASE,
+      rpcAddress: env.INFLUX_RPC_ADDRESS,
+      exec: env.INFLUX_EXEC,
+      influxdBin: env.INFLUXD_BIN,
+    },
+    minio: {
+      url: env.MINIO_URL,
+      accessKey: env.MINIO_ACCESS_KEY,
+      secretKey: env.MINIO_SECRET_KEY,
+      buckets: env.MINIO_BUCKETS,
+      dataDir: env.MINIO_DATA_DIR,
+      restartCommand: env.MINIO_RESTART_COMMAND,
+    },
+    backupServer: backupTarget && { ...backupTarget, dir: env.BACKUP_SERVER_DIR, keep: env.BACKUP_SERVER_KEEP },
+    manager: sshTarget('MANAGER', env),
+    encryptionKeyFile: env.OFFSITE_ENCRYPTION_KEY_FILE,
+    encryptionKey: env.OFFSITE_ENCRYPTION_KEY,
+    diskWarnPercent: env.DISK_WARN_PERCENT,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+function readSources(): Record<string, string | undefined> {
+  const file = process.env['CRVS_CONFIG_FILE'];
+  if (!file) return { ...process.env };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError('CRVS_CONFIG_FILE', `names a file that cannot be read: ${file}`);
+  }
+  return { ...parseDotenv(text), ...process.env };
+}
+
+/** Replaces secrets (and credentials inside URLs) for printing. */
+export function redactedEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  const secret = new Set<string>(SECRET_KEYS);
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    const text = Array.isArray(v) ? v.join(',') : String(v);
+    out[k] = secret.has(k) ? '[redacted]' : redactUrl(text);
+  }
+  return out;
+}
+
+/** Hides a password in a URL such as mongodb://user:pass@host. */
+export function redactUrl(text: string): string {
+  return text.replace(/(\/\/[^/:@\s]+):[^@/\s]+@/g, '$1:[redacted]@');
+}
