@@ -1,0 +1,18 @@
+/** Test configuration built from the harness's .services/env, with a private backup root. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../src/config.ts';
+
+/** The variables of the running services (as in .services/env). */
+export function servicesEnv(): Record<string, string> {
+  return inject('servicesEnv');
+}
+
+/** A Config for the live services, with a fresh backup root unless one is given. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const env = servicesEnv();
+  const root = overrides['BACKUP_ROOT'] ?? mkdtempSync(join(env['BACKUP_ROOT'] ?? tmpdir(), 'test-'));
+  return loadConfig({ ...env, LOG_LEVEL: 'silent', ...overrides, BACKUP_ROOT: root });
+}
