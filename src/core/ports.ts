@@ -1,0 +1,81 @@
+/**
+ * What the chat surfaces (Slack commands, the CLI, the local console) need from the core.
+ * Commands call only this; they never touch a store. The implementation (src/core/core.ts) puts
+ * work on the BullMQ queue and reads manifests/history; tests may pass their own.
+ */
+import type { StoreName } from '../stores/types.ts';
+
+/** A backup set as listed to users. */
+export interface SetSummary {
+  label: string;
+  /** ISO time the set was made. */
+  createdAt: string;
+  /** True when its manifest exists and every store succeeded. */
+  complete: boolean;
+  /** Stores that failed, when partial. */
+  failedStores: StoreName[];
+  bytes: number;
+  /** sha256 of the manifest file (what approvals bind to). */
+  manifestSha256: string | undefined;
+  /** Where the set is: here, on the backup server, or both. */
+  location: 'local' | 'remote' | 'both';
+}
+
+export interface StoreComparison {
+  store: StoreName;
+  /** Records now in the store (sum), undefined when it cannot be read. */
+  current: number | undefined;
+  /** Records in the set (sum). */
+  inSet: number;
+}
+
+export type RestoreValidation =
+  | { ok: true; set: SetSummary; comparison: StoreComparison[] }
+  | { ok: false; problems: string[]; nearest: string[] };
+
+export interface BackupRequest {
+  label?: string;
+  stores?: StoreName[];
+  /** Who asked: a Slack user id, `cli`, or `schedule`. */
+  requestedBy: string;
+  /** Where to report progress (Slack thread), when asked from Slack. */
+  report?: { channel: string; threadTs?: string };
+}
+
+export interface RestoreRequest {
+  /** Deterministic id; also the BullMQ job id (so any number of approvals enqueue one job). */
+  requestId: string;
+  label: string;
+  manifestSha256: string;
+  requestedBy: string;
+  approvedBy: string[];
+  stores?: StoreName[];
+  report: { channel: string; threadTs: string };
+}
+
+export interface StatusInfo {
+  running: Array<{ id: string; kind: 'backup' | 'restore'; label: string; startedAt: string }>;
+  lastComplete: SetSummary | undefined;
+  nextRun: string | undefined;
+  lock: { holder: string; since: string } | undefined;
+}
+
+export interface HistoryEntry {
+  id: string;
+  kind: 'backup' | 'restore';
+  label: string;
+  startedAt: string;
+  finishedAt: string | undefined;
+  outcome: 'ok' | 'partial' | 'failed' | 'running';
+  summary: string;
+}
+
+export interface BotCore {
+  enqueueBackup(req: BackupRequest): Promise<{ jobId: string }>;
+  listSets(): Promise<SetSummary[]>;
+  status(): Promise<StatusInfo>;
+  history(limit: number): Promise<HistoryEntry[]>;
+  /** Checks the set exists (locally or on the backup server), is complete and its checksums match. */
+  validateForRestore(labelOrDate: string): Promise<RestoreValidation>;
+  enqueueRestore(req: RestoreRequest): Promise<{ jobId: string; created: boolean }>;
+}
