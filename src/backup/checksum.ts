@@ -1,0 +1,59 @@
+/** Streaming sha256 of files and folders (never reads a whole file into memory). */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Every file under a folder, relative paths sorted, each with size and sha256. */
+export async function hashDir(dir: string): Promise<Array<{ path: string; bytes: number; sha256: string }>> {
+  const out: Array<{ path: string; bytes: number; sha256: string }> = [];
+  async function walk(d: string): Promise<void> {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) out.push({ path: relative(dir, full), ...(await sha256File(full)) });
+    }
+  }
+  await walk(dir);
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The checksum of a folder: sha256 of its sorted "<relpath> <sha256>\n" lines. */
+export function dirDigest(files: Array<{ path: string; sha256: string }>): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) hash.update(`${f.path} ${f.sha256}\n`);
+  return hash.digest('hex');
+}
+
+/** A pass-through stream that hashes and counts what flows through it. */
+export class HashingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Restores a backup set. Everything is verified first (manifest, checksums, structure of every
+ * artifact); only then does any store get replaced, one store at a time in the runbook's order,
+ * each followed by a count check against the manifest.
+ */
+import { InputError, StoreError, VerificationError, userMessage } from '../errors.ts';
+import type { Artifact, Counts, Progress, StoreName } from '../stores/types.ts';
+import { type BackupDeps, withTimeout } from './deps.ts';
+import type { Manifest } from './manifest.ts';
+import { verifySet } from './verify-set.ts';
+
+/** The order of the OpenCRVS restore scripts (MongoDB first: migrations read it). */
+export const RESTORE_ORDER: readonly StoreName[] = ['mongo', 'elasticsearch', 'influxdb', 'minio'];
+
+export interface RestoreOptions {
+  stores?: StoreName[];
+  /** Refuse unless the manifest still has this sha256 (approvals are bound to it). */
+  expectedManifestSha256?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Checkpoint hooks, so a resumed job does not blindly repeat a destructive step. */
+  isDone?: (store: StoreName) => Promise<boolean>;
+  onStoreStart?: (store: StoreName) => Promise<void>;
+  onStoreDone?: (store: StoreName, counts: Counts, ms: number) => Promise<void>;
+}
+
+export interface StoreRestoreResult {
+  store: StoreName;
+  counts: Counts;
+  durationMs: number;
+  skipped: boolean;
+}
+
+export interface RestoreOutcome {
+  manifest: Manifest;
+  manifestSha256: string;
+  results: StoreRestoreResult[];
+}
+
+/** Sums of a count record: for messages ("12,345 records"). */
+export function total(counts: Counts): number {
+  return Object.values(counts).reduce((n, v) => n + v, 0);
+}
+
+/** Differences between what a store holds after restore and what the manifest recorded. */
+export function countMismatches(expected: Counts, actual: Counts): string[] {
+  const out: string[] = [];
+  for (const [key, want] of Object.entries(expected)) {
+    const got = actual[key] ?? 0;
+    if (got !== want) out.push(`${key}: ${got} after restore, ${want} in the set`);
+  }
+  return out;
+}
+
+/** Verifies the whole set and the stores asked for; throws before anything is destroyed. */
+export async function prepareRestore(deps: BackupDeps, label: string, opts: RestoreOptions): Promise<{ manifest: Manifest; sha256: string; stores: StoreName[] }> {
+  const verified = await verifySet(deps, label, { signal: opts.signal });
+  if (!verified.manifest || !verified.manifestSha256 || verified.problems.length > 0) {
+    throw new VerificationError(label, verified.problems.length > 0 ? verified.problems : ['the set has no readable manifest']);
+  }
+  if (opts.expectedManifestSha256 && opts.expectedManifestSha256 !== verified.manifestSha256) {
+    throw new VerificationError(label, ['the manifest changed after the restore was approved; request the restore again']);
+  }
+  const inSet = new Set(verified.manifest.artifacts.map((a) => a.store));
+  const wanted = opts.stores ?? RESTORE_ORDER.filter((s) => inSet.has(s));
+  const missing = wanted.filter((s) => !inSet.has(s));
+  if (missing.length > 0) throw new InputError(`The set ${label} holds no backup of: ${missing.join(', ')}`);
+  const unconfigured = wanted.filter((s) => !deps.adapters.has(s));
+  if (unconfigured.length > 0) throw new InputError(`These stores are not configured here: ${unconfigured.join(', ')}`);
+  return { manifest: verified.manifest, sha256: verified.manifestSha256, stores: RESTORE_ORDER.filter((s) => wanted.includes(s)) };
+}
+
+export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreOptions = {}): Promise<RestoreOutcome> {
+  const { config, logger } = deps;
+  const { manifest, sha256, stores } = await prepareRestore(deps, label, opts);
+  const results: StoreRestoreResult[] = [];
+  for (const store of stores) {
+    const adapter = deps.adapters.get(store);
+    if (!adapter) continue;
+    if (await opts.isDone?.(store)) {
+      results.push({ store, counts: {}, durationMs: 0, skipped: true });
+      continue;
+    }
+    const artifacts = manifest.artifacts.filter((a) => a.store === store) as Artifact[];
+    const expected: Counts = Object.assign({}, ...artifacts.map((a) => a.counts));
+    const started = Date.now();
+    await opts.onStoreStart?.(store);
+    opts.onProgress?.({ store, message: 'restoring' });
+    let counts: Counts;
+    try {
+      counts = await withTimeout(`${store} restore`, config.storeTimeoutMs, opts.signal, (signal) =>
+        adapter.restore(artifacts, { label, root: config.backupRoot, signal, progress: (p) => opts.onProgress?.(p) }),
+      );
+    } catch (err) {
+      throw new StoreError(store, `restore failed: ${userMessage(err)}`, { cause: err });
+    }
+    const mismatches = countMismatches(expected, counts);
+    if (mismatches.length > 0) throw new StoreError(store, `restored, but the counts differ from the set:\n- ${mismatches.join('\n- ')}`);
+    const ms = Date.now() - started;
+    await opts.onStoreDone?.(store, counts, ms);
+    opts.onProgress?.({ store, message: `restored (${total(counts)} records)` });
+    logger.info({ store, label, ms }, 'store restored');
+    results.push({ store, counts, durationMs: ms, skipped: false });
+  }
+  return { manifest, manifestSha256: sha256, results };
+}

@@ -1,0 +1,70 @@
+/**
+ * Local retention: per store, keep the artifacts of sets younger than that store's number of
+ * days. The newest complete set is never touched. Elasticsearch snapshots are deleted only
+ * through the snapshot API (adapter.prune), never with rm: snapshot files are shared.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { differenceInCalendarDays } from 'date-fns';
+import { userMessage } from '../errors.ts';
+import type { Artifact, StoreName } from '../stores/types.ts';
+import type { BackupDeps } from './deps.ts';
+import { isComplete, listManifests, manifestPath, writeManifest } from './manifest.ts';
+
+export interface PruneResult {
+  /** `<label>: <store>` removed. */
+  removed: string[];
+  /** Labels whose manifest was deleted because nothing of them was left. */
+  deletedSets: string[];
+  kept: string[];
+  errors: string[];
+}
+
+export async function pruneLocal(deps: BackupDeps, opts: { dryRun?: boolean } = {}): Promise<PruneResult> {
+  const { config } = deps;
+  const now = deps.now?.() ?? new Date();
+  const sets = await listManifests(config.backupRoot);
+  const newestComplete = sets.find((s) => isComplete(s.manifest))?.manifest.label;
+  const result: PruneResult = { removed: [], deletedSets: [], kept: [], errors: [] };
+  for (const { manifest } of sets) {
+    if (manifest.label === newestComplete) {
+      result.kept.push(manifest.label);
+      continue;
+    }
+    const age = differenceInCalendarDays(now, new Date(manifest.createdAt));
+    const pruned = new Set<StoreName>(manifest.pruned ?? []);
+    const storesInSet = new Set(manifest.artifacts.map((a) => a.store));
+    let changed = false;
+    for (const store of storesInSet) {
+      if (pruned.has(store)) continue;
+      const days = config.retentionDays[store] ?? 7;
+      if (age < days) continue;
+      const artifacts = manifest.artifacts.filter((a) => a.store === store) as Artifact[];
+      if (opts.dryRun) {
+        result.removed.push(`${manifest.label}: ${store}`);
+        continue;
+      }
+      try {
+        if (store === 'elasticsearch') await deps.adapters.get(store)?.prune?.(artifacts);
+        else for (const a of artifacts) await rm(join(config.backupRoot, a.path), { recursive: true, force: true });
+        pruned.add(store);
+        changed = true;
+        result.removed.push(`${manifest.label}: ${store}`);
+      } catch (err) {
+        result.errors.push(`${manifest.label}: ${store}: ${userMessage(err)}`);
+      }
+    }
+    if (!changed) {
+      result.kept.push(manifest.label);
+      continue;
+    }
+    if ([...storesInSet].every((s) => pruned.has(s))) {
+      await rm(manifestPath(config.backupRoot, manifest.label), { force: true });
+      result.deletedSets.push(manifest.label);
+    } else {
+      await writeManifest(config.backupRoot, { ...manifest, pruned: [...pruned] });
+      result.kept.push(manifest.label);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,80 @@
+/** createExecutor: the one way to run a command — locally, in a container, or over SSH. */
+import { ConfigError, TimeoutError } from '../errors.ts';
+import type { SshTarget as ConfigSshTarget } from '../config.ts';
+import { childEnv, startLocal } from './local.ts';
+import { describeCommand } from './quote.ts';
+import { connectSsh, startSsh } from './ssh.ts';
+import { supervise } from './supervise.ts';
+import type { ExecTarget, Executor, RunOptions, RunResult } from './types.ts';
+
+/** Builds the executor of a target. No connection is made until run(). */
+export function createExecutor(target: ExecTarget): Executor {
+  switch (target.kind) {
+    case 'local':
+      return {
+        target: 'local',
+        run(argv, opts) {
+          const [cmd, ...args] = nonEmpty(argv);
+          const display = describeCommand(argv);
+          return supervise(startLocal(cmd, args, childEnv(opts.env), display, opts.stdin), opts, display);
+        },
+      };
+    case 'docker':
+      return {
+        target: `docker:${target.container}`,
+        run(argv, opts) {
+          const args = dockerArgs(target.container, nonEmpty(argv), opts);
+          const display = `docker exec ${target.container} ${describeCommand(argv)}`;
+          return supervise(startLocal('docker', args, childEnv(opts.env), display, opts.stdin), opts, display);
+        },
+      };
+    case 'ssh':
+      return {
+        target: `ssh:${target.username}@${target.host}:${target.port}`,
+        async run(argv, opts): Promise<RunResult> {
+          const display = `ssh ${target.username}@${target.host} ${describeCommand(nonEmpty(argv))}`;
+          const started = Date.now();
+          const conn = await connectSsh(target, Math.min(opts.timeoutMs, 30_000));
+          const left = opts.timeoutMs - (Date.now() - started);
+          if (left <= 0) {
+            conn.end();
+            throw new TimeoutError(`\`${display}\``, opts.timeoutMs);
+          }
+          return supervise(startSsh(conn, argv, opts.env, opts.stdin, display), { ...opts, timeoutMs: left }, display);
+        },
+      };
+  }
+}
+
+/**
+ * `docker exec` argv: each variable is named with `-e NAME` (no value), so docker copies it from
+ * its own environment and the value never appears in a process list.
+ */
+export function dockerArgs(container: string, argv: string[], opts: Pick<RunOptions, 'env' | 'stdin'>): string[] {
+  const names = Object.keys(opts.env ?? {}).flatMap((n) => ['-e', n]);
+  return ['exec', ...(opts.stdin ? ['-i'] : []), ...names, container, ...argv];
+}
+
+/**
+ * The target named by a setting such as INFLUX_EXEC: `local`, `docker:<container>`, or `ssh`
+ * (the manager node of the configuration). `variable` names the setting in errors.
+ */
+export function targetFromSetting(setting: string, manager: ConfigSshTarget | undefined, variable: string): ExecTarget {
+  if (setting === 'local') return { kind: 'local' };
+  if (setting.startsWith('docker:')) {
+    const container = setting.slice('docker:'.length);
+    if (!container) throw new ConfigError(variable, 'names no container after "docker:"');
+    return { kind: 'docker', container };
+  }
+  if (setting === 'ssh') {
+    if (!manager) throw new ConfigError(variable, 'is "ssh" but MANAGER_HOST is not set');
+    return { kind: 'ssh', ...manager };
+  }
+  throw new ConfigError(variable, `must be local, docker:<container> or ssh (got "${setting}")`);
+}
+
+function nonEmpty(argv: string[]): [string, ...string[]] {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '') throw new Error('exec: empty argv');
+  return [first, ...rest];
+}
