@@ -167,6 +167,27 @@ export interface Config {
   encryptionKey: string | undefined;
   diskWarnPercent: number;
   logLevel: Env['LOG_LEVEL'];
+  slack: SlackConfig;
+}
+
+/** The Slack surface: connection, roles and the restore approval policy. */
+export interface SlackConfig {
+  mode: 'socket' | 'http';
+  botToken: string | undefined;
+  appToken: string | undefined;
+  signingSecret: string | undefined;
+  port: number;
+  /** Web API base URL (tests point it at the fake), e.g. http://127.0.0.1:1234/api/. */
+  apiUrl: string | undefined;
+  channel: string | undefined;
+  oncallGroup: string | undefined;
+  operators: string[];
+  operatorGroup: string | undefined;
+  approvers: string[];
+  approverGroup: string | undefined;
+  approvalsRequired: number;
+  approvalExpiryMinutes: number;
+  allowSelfApproval: boolean;
 }
 
 /** Parses a dotenv-style file: KEY=VALUE lines, # comments, optional quotes. */
@@ -266,6 +287,23 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     encryptionKey: env.OFFSITE_ENCRYPTION_KEY,
     diskWarnPercent: env.DISK_WARN_PERCENT,
     logLevel: env.LOG_LEVEL,
+    slack: {
+      mode: env.SLACK_MODE,
+      botToken: env.SLACK_BOT_TOKEN,
+      appToken: env.SLACK_APP_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      port: env.SLACK_PORT,
+      apiUrl: env.SLACK_API_URL,
+      channel: env.SLACK_CHANNEL,
+      oncallGroup: env.SLACK_ONCALL_GROUP,
+      operators: env.SLACK_OPERATORS,
+      operatorGroup: env.SLACK_OPERATOR_GROUP,
+      approvers: env.SLACK_APPROVERS,
+      approverGroup: env.SLACK_APPROVER_GROUP,
+      approvalsRequired: env.APPROVALS_REQUIRED,
+      approvalExpiryMinutes: env.APPROVAL_EXPIRY_MINUTES,
+      allowSelfApproval: env.ALLOW_SELF_APPROVAL,
+    },
   };
 }
 

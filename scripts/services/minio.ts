@@ -66,7 +66,8 @@ async function install(ctx: ServiceContext): Promise<void> {
 /** `minio --version` says DEVELOPMENT.GOGET for go-installed builds, so add the module version. */
 async function versionOf(bin: string): Promise<string> {
   const out = await run(bin, ['--version'], { timeoutMs: 30_000 });
-  const release = /minio version (\S+)/.exec(out)?.[1] ?? 'unknown';
+  // The first word is the binary's own file name (minio-<version>), then "version <release>".
+  const release = /^\S+ version (\S+)/.exec(out)?.[1] ?? 'unknown';
   return release.startsWith('RELEASE.') ? release : `${release} (module ${MINIO_MODULE_VERSION})`;
 }
 

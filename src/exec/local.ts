@@ -46,6 +46,7 @@ export function startLocal(command: string, args: string[], env: Record<string, 
       child.kill(sig);
     }
   };
+  if (!child.stdout || !child.stderr) throw new ExecError(display, null, 'could not open its output pipes');
   return {
     stdout: child.stdout,
     stderr: child.stderr,

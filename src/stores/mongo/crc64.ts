@@ -8,8 +8,9 @@ import { Long } from 'mongodb';
 
 const POLY_HI = 0xc96c5795;
 const POLY_LO = 0xd7870f42;
-const TABLE_HI = new Uint32Array(256);
-const TABLE_LO = new Uint32Array(256);
+// Int32Array keeps every value a small integer in V8; uint32 values above 2^31 would be boxed doubles.
+const TABLE_HI = new Int32Array(256);
+const TABLE_LO = new Int32Array(256);
 
 for (let i = 0; i < 256; i++) {
   let hi = 0;
@@ -30,16 +31,16 @@ for (let i = 0; i < 256; i++) {
 /** Incremental CRC-64/ECMA (Go flavour); feed bytes with update(), read with value(). */
 export class Crc64 {
   // Internal register, kept inverted as Go does between updates.
-  private hi = 0xffffffff;
-  private lo = 0xffffffff;
+  private hi = -1;
+  private lo = -1;
 
   update(bytes: Uint8Array): void {
     let hi = this.hi;
     let lo = this.lo;
     for (let i = 0; i < bytes.length; i++) {
       const idx = (lo ^ (bytes[i] as number)) & 0xff;
-      lo = (((lo >>> 8) | (hi << 24)) ^ (TABLE_LO[idx] as number)) >>> 0;
-      hi = ((hi >>> 8) ^ (TABLE_HI[idx] as number)) >>> 0;
+      lo = ((lo >>> 8) | (hi << 24)) ^ (TABLE_LO[idx] as number);
+      hi = (hi >>> 8) ^ (TABLE_HI[idx] as number);
     }
     this.hi = hi;
     this.lo = lo;

@@ -1,0 +1,29 @@
+/** `crvs-backup restore <label> --yes [--stores a,b]`: destructive; verified first. */
+import { restoreSet, total } from '../../backup/restore-set.ts';
+import { InputError } from '../../errors.ts';
+import type { Runtime } from '../../runtime.ts';
+import { allowOnly, stringFlag, type Args } from '../args.ts';
+import { createPrinter } from '../output.ts';
+import { parseStores } from './stores-flag.ts';
+
+const USAGE = 'crvs-backup restore <label> --yes [--stores mongo,elasticsearch,influxdb,minio]';
+
+export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
+  allowOnly(args, ['yes', 'stores'], USAGE);
+  const label = args.positional[0];
+  if (!label) throw new InputError(`Usage: ${USAGE}`);
+  const stores = parseStores(stringFlag(args, 'stores'));
+  if (!args.flags.has('yes')) {
+    throw new InputError(
+      `Refusing to restore without --yes: a restore REPLACES all current data of ${stores?.join(', ') ?? 'every store'} with the set ${label} and cannot be undone. ` +
+        `Check the set first with \`crvs-backup verify ${label}\`, then run: ${USAGE.replace('<label>', label)}`,
+      'confirmation_required',
+    );
+  }
+  const printer = createPrinter();
+  const outcome = await restoreSet(rt.deps, label, { stores, onProgress: (p) => printer.progress(p) });
+  printer.done();
+  for (const r of outcome.results) printer.line(`✓ ${r.store}: ${total(r.counts)} records restored and counted in ${(r.durationMs / 1000).toFixed(1)} s`);
+  printer.line(`Restore of ${label} finished. Redeploy OpenCRVS with FACTORY_RESET=no and let migrations run.`);
+  return 0;
+}

@@ -1,0 +1,19 @@
+/** The CLI's help text. */
+export const HELP = `crvs-backup — verified backups and safe restores of an OpenCRVS deployment
+
+Usage: crvs-backup <command> [options]
+
+Commands:
+  config check                 validate the configuration, print it (secrets redacted), try every service
+  backup [--label L] [--stores a,b]
+                               back up every store (or those listed) into a new set under BACKUP_ROOT
+  list [--json]                backup sets, newest first, and whether each is complete
+  verify <label>               checksums and a full structural read of a set, touching no store
+  restore <label> --yes [--stores a,b]
+                               REPLACE current data with a verified set (refused without --yes)
+  prune [--dry-run]            apply local retention (RETENTION_DAYS*), never the newest complete set
+
+Stores: mongo, elasticsearch, influxdb, minio.
+Configuration comes from the environment (and CRVS_CONFIG_FILE); see the README.
+Exit codes: 0 ok, 1 failed, 2 bad input.
+`;

@@ -1,0 +1,48 @@
+/** Terminal output: a live line per store on a TTY, plain lines otherwise. */
+import type { Progress } from '../stores/types.ts';
+
+export interface Printer {
+  line(text: string): void;
+  progress(p: Progress): void;
+  done(): void;
+}
+
+export function createPrinter(out: NodeJS.WriteStream | NodeJS.WritableStream = process.stdout): Printer {
+  const tty = 'isTTY' in out && out.isTTY === true;
+  let live = false;
+  const mb = (b: number | undefined): string => (b === undefined ? '' : ` ${(b / 1e6).toFixed(1)} MB`);
+  return {
+    line(text) {
+      if (live) out.write('\n');
+      live = false;
+      out.write(`${text}\n`);
+    },
+    progress(p) {
+      const text = `${p.store.padEnd(13)} ${p.message}${mb(p.bytes)}`;
+      if (!tty) {
+        out.write(`${text}\n`);
+        return;
+      }
+      const final = p.message === 'done' || p.message.startsWith('failed') || p.message.startsWith('restored');
+      out.write(`\r\x1b[2K${text}`);
+      live = !final;
+      if (final) out.write('\n');
+    },
+    done() {
+      if (live) out.write('\n');
+      live = false;
+    },
+  };
+}
+
+export function formatBytes(b: number): string {
+  if (b < 1024) return `${b} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = b / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}

@@ -1,0 +1,24 @@
+/** The one map from store name to adapter factory. */
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { StoreAdapter, StoreName } from './types.ts';
+import { createMongoAdapter } from './mongo/index.ts';
+import { createElasticsearchAdapter } from './elasticsearch/index.ts';
+import { createInfluxAdapter } from './influxdb/index.ts';
+import { createMinioAdapter } from './minio/index.ts';
+
+type Factory = (config: Config, logger: Logger) => StoreAdapter;
+
+const FACTORIES: Record<StoreName, Factory> = {
+  mongo: createMongoAdapter,
+  elasticsearch: createElasticsearchAdapter,
+  influxdb: createInfluxAdapter,
+  minio: createMinioAdapter,
+};
+
+/** Adapters for the stores named in config (BACKUP_STORES), in that order. */
+export function createAdapters(config: Config, logger: Logger): Map<StoreName, StoreAdapter> {
+  const map = new Map<StoreName, StoreAdapter>();
+  for (const name of config.stores as StoreName[]) map.set(name, FACTORIES[name](config, logger.child({ store: name })));
+  return map;
+}
