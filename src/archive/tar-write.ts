@@ -1,0 +1,75 @@
+/**
+ * Streaming writer of a .tar.gz file: entries go through tar → gzip → sha256 → disk, so the
+ * file's checksum is known the moment it is complete and no entry is ever held in memory.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { constants, createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { HashCounter } from './tar-hash.ts';
+
+/** A .tar.gz being written; the final name appears only after finish(). */
+export interface TarGzWriter {
+  /** Adds a regular file of exactly `size` bytes read from `source` (a size mismatch rejects). */
+  addStream(name: string, size: number, source: Readable, mtime?: Date): Promise<void>;
+  /** Adds a small file held in memory (headers, summaries). */
+  addBuffer(name: string, data: Buffer, mtime?: Date): Promise<void>;
+  /** Ends the archive and renames it into place; returns its size and sha256. */
+  finish(): Promise<{ bytes: number; sha256: string }>;
+  /** Stops writing and removes the partial file. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens `path` (written as `<path>.partial` until finished). `level` defaults to gzip's fastest
+ * setting: MinIO attachments (PNG, JPEG, PDF) are already compressed, so more effort buys little.
+ */
+export function createTarGzWriter(path: string, level: number = constants.Z_BEST_SPEED): TarGzWriter {
+  const partial = `${path}.partial`;
+  const pack = tar.pack();
+  const hash = new HashCounter();
+  const done = pipeline(pack, createGzip({ level }), hash, createWriteStream(partial));
+  // Kept as a rejection-only promise so a failing disk also fails the entry being written.
+  let failure: unknown;
+  const failed = done.then(
+    () => new Promise<never>(() => undefined),
+    (err: unknown) => {
+      failure = err;
+      throw err;
+    },
+  );
+  failed.catch(() => undefined);
+
+  function entry(name: string, size: number, mtime: Date, feed: (w: NodeJS.WritableStream) => Promise<void>): Promise<void> {
+    if (failure) return Promise.reject(failure);
+    const written = new Promise<void>((resolve, reject) => {
+      const sink = pack.entry({ name, size, mtime, mode: 0o644, type: 'file' }, (err) => (err ? reject(err) : resolve()));
+      feed(sink).catch(reject);
+    });
+    return Promise.race([written, failed]);
+  }
+
+  return {
+    addStream(name, size, source, mtime = new Date()) {
+      return entry(name, size, mtime, (sink) => pipeline(source, sink));
+    },
+    addBuffer(name, data, mtime = new Date()) {
+      return entry(name, data.length, mtime, async (sink) => {
+        sink.end(data);
+      });
+    },
+    async finish() {
+      pack.finalize();
+      await done;
+      await rename(partial, path);
+      return { bytes: hash.bytes, sha256: hash.digest() };
+    },
+    async abort() {
+      pack.destroy();
+      await done.catch(() => undefined);
+      await rm(partial, { force: true });
+    },
+  };
+}
