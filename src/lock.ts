@@ -30,7 +30,13 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) redis.call('del', KEYS[2]) return 1 end return 0`;
+const RELEASE = `
+local n = 0
+for i = 1, 2 do
+  local v = redis.call('get', KEYS[i])
+  if v and cjson.decode(v).token == ARGV[1] then redis.call('del', KEYS[i]) n = n + 1 end
+end
+return n`;
 const RENEW = `local v = redis.call('get', KEYS[1]) if v and cjson.decode(v).token == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end return 0`;
 
 export async function currentLock(redis: Redis): Promise<LockInfo | undefined> {

@@ -1,7 +1,6 @@
 /** Streaming reader of a .tar.gz file: one entry at a time, never the whole file in memory. */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { HashCounter } from './tar-hash.ts';
@@ -13,14 +12,14 @@ export interface TarEntryHeader {
 }
 
 /**
- * Calls `onEntry` for each entry in order; an entry's content is whatever `onEntry` does not read
+ * Calls `onEntry` for each entry in order; whatever of an entry's content `onEntry` does not read
  * is skipped. Resolves with the file's own size and sha256 once the whole file was read, so one
  * pass both walks the archive and checks the file. Rejects on a corrupt gzip or tar stream.
  * Return `false` from onEntry to stop early (the file checksum is then not computed).
  */
 export async function forEachTarGzEntry(
   path: string,
-  onEntry: (header: TarEntryHeader, content: Readable) => Promise<boolean | void>,
+  onEntry: (header: TarEntryHeader, content: AsyncIterable<Buffer>) => Promise<boolean | void>,
   signal?: AbortSignal,
 ): Promise<{ bytes: number; sha256: string } | undefined> {
   const fileHash = new HashCounter();
@@ -34,7 +33,7 @@ export async function forEachTarGzEntry(
   try {
     for await (const entry of extract) {
       const h = entry.header;
-      const keepGoing = await onEntry({ name: h.name, size: h.size ?? 0, type: h.type ?? 'file' }, entry);
+      const keepGoing = await onEntry({ name: h.name, size: h.size ?? 0, type: h.type ?? 'file' }, buffers(entry));
       entry.resume();
       if (keepGoing === false) {
         stopped = true;
@@ -51,4 +50,12 @@ export async function forEachTarGzEntry(
   }
   await piping;
   return { bytes: fileHash.bytes, sha256: fileHash.digest() };
+}
+
+/** tar-stream yields untyped chunks; they are Buffers (no encoding is ever set). */
+async function* buffers(source: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    if (!Buffer.isBuffer(chunk)) throw new Error('tar entry produced a non-binary chunk');
+    yield chunk;
+  }
 }

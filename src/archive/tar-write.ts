@@ -5,7 +5,6 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { HashCounter } from './tar-hash.ts';
@@ -13,7 +12,7 @@ import { HashCounter } from './tar-hash.ts';
 /** A .tar.gz being written; the final name appears only after finish(). */
 export interface TarGzWriter {
   /** Adds a regular file of exactly `size` bytes read from `source` (a size mismatch rejects). */
-  addStream(name: string, size: number, source: Readable, mtime?: Date): Promise<void>;
+  addStream(name: string, size: number, source: AsyncIterable<Buffer>, mtime?: Date): Promise<void>;
   /** Adds a small file held in memory (headers, summaries). */
   addBuffer(name: string, data: Buffer, mtime?: Date): Promise<void>;
   /** Ends the archive and renames it into place; returns its size and sha256. */
@@ -42,23 +41,30 @@ export function createTarGzWriter(path: string, level: number = constants.Z_BEST
   );
   failed.catch(() => undefined);
 
-  function entry(name: string, size: number, mtime: Date, feed: (w: NodeJS.WritableStream) => Promise<void>): Promise<void> {
+  function entry(name: string, size: number, mtime: Date, source: AsyncIterable<Buffer>): Promise<void> {
     if (failure) return Promise.reject(failure);
     const written = new Promise<void>((resolve, reject) => {
       const sink = pack.entry({ name, size, mtime, mode: 0o644, type: 'file' }, (err) => (err ? reject(err) : resolve()));
-      feed(sink).catch(reject);
+      // tar-stream's entry is a streamx stream: feed it by hand, honouring its backpressure.
+      (async () => {
+        for await (const chunk of source) {
+          if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+        }
+        sink.end(undefined);
+      })().catch((err: unknown) => {
+        sink.destroy(err instanceof Error ? err : new Error(String(err)));
+        reject(err);
+      });
     });
     return Promise.race([written, failed]);
   }
 
   return {
     addStream(name, size, source, mtime = new Date()) {
-      return entry(name, size, mtime, (sink) => pipeline(source, sink));
+      return entry(name, size, mtime, source);
     },
     addBuffer(name, data, mtime = new Date()) {
-      return entry(name, data.length, mtime, async (sink) => {
-        sink.end(data);
-      });
+      return entry(name, data.length, mtime, single(data));
     },
     async finish() {
       pack.finalize();
@@ -72,4 +78,8 @@ export function createTarGzWriter(path: string, level: number = constants.Z_BEST
       await rm(partial, { force: true });
     },
   };
+}
+
+async function* single(data: Buffer): AsyncGenerator<Buffer> {
+  yield data;
 }

@@ -3,8 +3,10 @@ package org.elasticsearch.plugins;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.elasticsearch.common.settings.Settings;
+import org.elasticsearch.jdk.ModuleQualifiedExportsService;
 
 /**
  * A plugin service that loads plugins from the classpath instead of a modules/ folder. It lives in
@@ -24,6 +26,10 @@ public class ClasspathPluginsService extends PluginsService {
         }
         this.classpathPlugins = List.copyOf(loaded);
     }
+
+    /** On the classpath the server is an unnamed module: there are no qualified exports to wire. */
+    @Override
+    protected void addServerExportsService(Map<String, List<ModuleQualifiedExportsService>> qualifiedExports) {}
 
     @Override
     protected List<LoadedPlugin> plugins() {

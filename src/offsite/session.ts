@@ -1,0 +1,134 @@
+/**
+ * One SSH connection to the backup server with its SFTP channel. The host key is pinned: the
+ * server's key must have the SHA256 fingerprint given in the configuration, or nothing is sent.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Client, type SFTPWrapper } from 'ssh2';
+import type { SshTarget } from '../config.ts';
+import { OffsiteError } from './errors.ts';
+
+/** Result of one remote command. */
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** An open connection: SFTP for files, `exec` for the few commands run on the server. */
+export interface RemoteSession {
+  sftp: SFTPWrapper;
+  /** Runs a command line (quote every word with shq); bounded in time and output. */
+  exec(command: string, timeoutMs?: number): Promise<ExecResult>;
+  /** Like exec but throws OffsiteError unless the exit code is 0. */
+  run(command: string, what: string, timeoutMs?: number): Promise<string>;
+  close(): void;
+}
+
+/** "SHA256:<base64 without padding>" of a raw host key, as `ssh-keygen -lf` prints it. */
+export function hostKeyFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+function normalize(fp: string): string {
+  return fp.trim().replace(/=+$/, '');
+}
+
+const MAX_OUTPUT = 32 * 1024 * 1024;
+
+/** Connects and opens SFTP; `label` names the target in messages (e.g. "backup server"). */
+export async function openSession(
+  target: SshTarget,
+  opts: { timeoutMs: number; label?: string; variable?: string },
+): Promise<RemoteSession> {
+  const label = opts.label ?? 'backup server';
+  const variable = opts.variable ?? 'BACKUP_SERVER_HOST_KEY';
+  const where = `${label} ${target.host}:${target.port}`;
+  if (!target.hostKey) {
+    throw new OffsiteError('offsite_host_key', `${variable} is not set: refusing to connect to ${where} without a pinned host key (ssh-keygen -lf <host key>.pub prints it)`);
+  }
+  const privateKey = await readFile(target.keyFile).catch(() => {
+    throw new OffsiteError('offsite_not_configured', `the SSH key file for the ${label} cannot be read: ${target.keyFile}`);
+  });
+  const expected = normalize(target.hostKey);
+  let seen: string | undefined;
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error): void => {
+      client.end();
+      if (seen !== undefined && seen !== expected) {
+        reject(new OffsiteError('offsite_host_key', `host key of ${where} is ${seen}, not the pinned ${expected} (${variable}): refusing to connect; nothing was sent`));
+        return;
+      }
+      reject(new OffsiteError('offsite_connect', `cannot connect to ${where}: ${err.message}`, { cause: err }));
+    };
+    client.once('ready', () => {
+      client.off('error', fail);
+      resolve();
+    });
+    client.once('error', fail);
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      privateKey,
+      readyTimeout: opts.timeoutMs,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer) => {
+        seen = hostKeyFingerprint(key);
+        return seen === expected;
+      },
+    });
+  });
+  // A later transport error must not crash the process; operations fail on their own.
+  client.on('error', () => undefined);
+  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+    client.sftp((err, s) => (err ? reject(new OffsiteError('offsite_connect', `SFTP refused by ${where}: ${err.message}`)) : resolve(s)));
+  }).catch((err: unknown) => {
+    client.end();
+    throw err;
+  });
+  const exec = (command: string, timeoutMs = 10 * 60_000): Promise<ExecResult> =>
+    new Promise((resolve, reject) => {
+      client.exec(command, (err, stream) => {
+        if (err) {
+          reject(new OffsiteError('offsite_remote_command', `cannot run a command on ${where}: ${err.message}`));
+          return;
+        }
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let size = 0;
+        let code: number | null = null;
+        const timer = setTimeout(() => {
+          stream.close();
+          reject(new OffsiteError('offsite_remote_command', `a command on ${where} did not finish within ${Math.round(timeoutMs / 1000)} s`));
+        }, timeoutMs);
+        const take = (list: Buffer[]) => (b: Buffer): void => {
+          size += b.length;
+          if (size <= MAX_OUTPUT) list.push(b);
+        };
+        stream.on('data', take(out));
+        stream.stderr.on('data', take(errOut));
+        stream.on('exit', (c: number | null) => {
+          code = c;
+        });
+        stream.on('close', () => {
+          clearTimeout(timer);
+          resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+        });
+      });
+    });
+  return {
+    sftp,
+    exec,
+    async run(command, what, timeoutMs) {
+      const r = await exec(command, timeoutMs);
+      if (r.code !== 0) throw new OffsiteError('offsite_remote_command', `${what} failed on ${where} (exit ${r.code ?? 'signal'}): ${r.stderr.trim().slice(-300)}`);
+      return r.stdout;
+    },
+    close() {
+      client.end();
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Reads a whole archive file (gzipped or not) and checks it: structure, every document decodes,
+ * every namespace announced in the prelude is closed by an EOF block whose CRC matches its data.
+ * Optionally hands each document to a consumer (the restore pass).
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { BSON, EJSON } from 'mongodb';
+import { z } from 'zod';
+import { namespaceOf, type ArchiveHeader, type CollectionInfo } from './archive-format.ts';
+import { ArchiveFormatError, readArchive } from './archive-reader.ts';
+import { Crc64 } from './crc64.ts';
+
+/** A collection as announced by the archive's prelude. */
+export interface ArchiveCollection {
+  ns: string;
+  db: string;
+  collection: string;
+  info: CollectionInfo;
+}
+
+export interface ArchiveSummary {
+  header: ArchiveHeader | undefined;
+  collections: ArchiveCollection[];
+  /** Documents per namespace (`<db>.<collection>`), for every announced non-view namespace. */
+  counts: Record<string, number>;
+  /** Everything wrong with the archive; [] when sound. */
+  problems: string[];
+}
+
+export interface ScanOptions {
+  /** Decode every document fully (verify); the restore pass decodes them itself. */
+  decodeDocuments?: boolean;
+  /** Called for each document in stream order; awaited (backpressure). */
+  onDocument?: (collection: ArchiveCollection, bytes: Buffer) => Promise<void> | void;
+  signal?: AbortSignal;
+}
+
+const metadataSchema = z.object({
+  options: z.record(z.unknown()).optional(),
+  indexes: z.array(z.record(z.unknown())).nullish(),
+  uuid: z.string().optional(),
+  collectionName: z.string().optional(),
+  type: z.string().optional(),
+});
+
+function parseMetadata(text: string, collection: string, type: string | undefined): CollectionInfo {
+  if (text.trim() === '') return { options: {}, indexes: [], collectionName: collection, type: type ?? 'collection' };
+  const raw: unknown = EJSON.parse(text, { relaxed: false });
+  const m = metadataSchema.parse(raw);
+  return {
+    options: m.options ?? {},
+    indexes: m.indexes ?? [],
+    ...(m.uuid ? { uuid: m.uuid } : {}),
+    collectionName: m.collectionName ?? collection,
+    type: type || m.type || (m.options?.['viewOn'] ? 'view' : 'collection'),
+  };
+}
+
+/** Opens an archive file as a stream of its uncompressed bytes (gzip detected by its magic). */
+export async function openArchive(file: string): Promise<Readable> {
+  const fh = await open(file, 'r');
+  const probe = Buffer.alloc(2);
+  try {
+    await fh.read(probe, 0, 2, 0);
+  } finally {
+    await fh.close();
+  }
+  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+  if (probe[0] !== 0x1f || probe[1] !== 0x8b) return raw;
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  // Errors of either stream surface when the gunzip side is read.
+  pipeline(raw, gunzip).catch(() => undefined);
+  return gunzip;
+}
+
+/** Scans the archive; never throws for a bad archive (problems are returned), only for I/O of the caller. */
+export async function scanArchive(file: string, options: ScanOptions = {}): Promise<ArchiveSummary> {
+  const summary: ArchiveSummary = { header: undefined, collections: [], counts: {}, problems: [] };
+  const byNs = new Map<string, ArchiveCollection>();
+  const crcs = new Map<string, Crc64>();
+  const closed = new Set<string>();
+  let stream: Readable | undefined;
+  try {
+    stream = await openArchive(file);
+    for await (const ev of readArchive(stream)) {
+      options.signal?.throwIfAborted();
+      switch (ev.kind) {
+        case 'header':
+          summary.header = ev.header;
+          break;
+        case 'collection': {
+          const { db, collection, type, metadata } = ev.meta;
+          const ns = namespaceOf(db, collection);
+          let info: CollectionInfo;
+          try {
+            info = parseMetadata(metadata, collection, type);
+          } catch {
+            summary.problems.push(`metadata of ${ns} is not valid Extended JSON`);
+            info = { options: {}, indexes: [], collectionName: collection, type: type ?? 'collection' };
+          }
+          const entry = { ns, db, collection, info };
+          byNs.set(ns, entry);
+          summary.collections.push(entry);
+          if (info.type !== 'timeseries') crcs.set(ns, new Crc64());
+          if (info.type !== 'view' && info.type !== 'timeseries') summary.counts[ns] = 0;
+          break;
+        }
+        case 'segment':
+          if (!crcs.has(ev.ns)) summary.problems.push(`data of ${ev.ns}, which the prelude does not announce`);
+          if (closed.has(ev.ns)) summary.problems.push(`data of ${ev.ns} after its EOF block`);
+          break;
+        case 'document': {
+          const entry = byNs.get(ev.ns);
+          if (options.decodeDocuments) decodeOrReport(ev.bytes, ev.ns, summary.problems);
+          crcs.get(ev.ns)?.update(ev.bytes);
+          summary.counts[ev.ns] = (summary.counts[ev.ns] ?? 0) + 1;
+          if (entry && options.onDocument) await options.onDocument(entry, ev.bytes);
+          break;
+        }
+        case 'eof': {
+          const crc = crcs.get(ev.ns);
+          if (closed.has(ev.ns)) summary.problems.push(`${ev.ns} is closed twice`);
+          closed.add(ev.ns);
+          if (crc && ev.crc !== undefined && BigInt(`0x${crc.hex()}`) !== ev.crc) {
+            summary.problems.push(`checksum mismatch in ${ev.ns} (CRC-64 ${crc.hex()} ≠ ${ev.crc.toString(16)} recorded)`);
+          }
+          break;
+        }
+      }
+      if (summary.problems.length >= 20) break;
+    }
+  } catch (err) {
+    if (options.signal?.aborted) throw err;
+    summary.problems.push(describeFailure(err));
+    stream?.destroy();
+    return summary;
+  }
+  for (const c of summary.collections) {
+    if (c.info.type === 'timeseries') summary.problems.push(`${c.ns} is a time-series collection, which this tool does not restore`);
+    else if (!closed.has(c.ns)) summary.problems.push(`archive ends before ${c.ns} is complete`);
+  }
+  return summary;
+}
+
+function decodeOrReport(bytes: Buffer, ns: string, problems: string[]): void {
+  try {
+    BSON.deserialize(bytes, { promoteValues: false, bsonRegExp: true });
+  } catch (err) {
+    problems.push(`a document of ${ns} is not valid BSON: ${(err as Error).message}`);
+  }
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof ArchiveFormatError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(e.message ?? '')) return 'gzip stream is truncated (unexpected end of file)';
+  if (typeof e.code === 'string' && e.code.startsWith('Z_')) return `gzip stream is corrupted (${e.message})`;
+  if (e.code === 'ENOENT') return 'archive file is missing';
+  return `archive cannot be read: ${e.message ?? String(err)}`;
+}
