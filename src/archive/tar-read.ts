@@ -30,10 +30,17 @@ export async function forEachTarGzEntry(
     pipeError = err;
   });
   let stopped = false;
+  let callerError: unknown;
   try {
     for await (const entry of extract) {
       const h = entry.header;
-      const keepGoing = await onEntry({ name: h.name, size: h.size ?? 0, type: h.type ?? 'file' }, buffers(entry));
+      let keepGoing: boolean | void;
+      try {
+        keepGoing = await onEntry({ name: h.name, size: h.size ?? 0, type: h.type ?? 'file' }, buffers(entry));
+      } catch (err) {
+        callerError = err;
+        throw err;
+      }
       entry.resume();
       if (keepGoing === false) {
         stopped = true;
@@ -41,6 +48,9 @@ export async function forEachTarGzEntry(
       }
     }
   } catch (err) {
+    if (callerError !== undefined) throw callerError;
+    // The read, gunzip or tar step failed: report that cause rather than the iterator's echo.
+    await piping.catch(() => undefined);
     throw pipeError ?? err;
   }
   if (stopped) {

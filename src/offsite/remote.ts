@@ -1,0 +1,115 @@
+/** Small remote operations: SFTP calls as promises, and the few commands run on the server. */
+import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
+import { OffsiteError } from './errors.ts';
+import { shq } from './paths.ts';
+import type { RemoteSession } from './session.ts';
+
+function sftpErr(what: string, err: Error): OffsiteError {
+  return new OffsiteError('offsite_transfer', `${what}: ${err.message}`, { cause: err });
+}
+
+/** Stat of a remote path; undefined when it does not exist. */
+export function statOrUndefined(sftp: SFTPWrapper, path: string): Promise<Stats | undefined> {
+  return new Promise((resolve, reject) => {
+    sftp.stat(path, (err, st) => {
+      if (!err) resolve(st);
+      else if ((err as Error & { code?: number }).code === 2) resolve(undefined);
+      else reject(sftpErr(`stat ${path}`, err));
+    });
+  });
+}
+
+/** Atomic replace (OpenSSH posix-rename extension): the target appears only complete. */
+export function renameOver(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sftp.ext_openssh_rename(from, to, (err) => (err ? reject(sftpErr(`rename ${from}`, err)) : resolve()));
+  });
+}
+
+/** Removes a remote file; a missing file is fine. */
+export function unlinkQuiet(sftp: SFTPWrapper, path: string): Promise<void> {
+  return new Promise((resolve) => sftp.unlink(path, () => resolve()));
+}
+
+/** Entries of a remote folder; [] when it does not exist. */
+export function readdirOrEmpty(sftp: SFTPWrapper, path: string): Promise<FileEntryWithStats[]> {
+  return new Promise((resolve, reject) => {
+    sftp.readdir(path, (err, list) => {
+      if (!err) resolve(list);
+      else if ((err as Error & { code?: number }).code === 2) resolve([]);
+      else reject(sftpErr(`list ${path}`, err));
+    });
+  });
+}
+
+/** Creates folders (and parents). */
+export async function mkdirs(s: RemoteSession, dirs: string[]): Promise<void> {
+  const unique = [...new Set(dirs)];
+  for (const batch of batches(unique)) await s.run(`mkdir -p -- ${batch.map(shq).join(' ')}`, 'creating folders');
+}
+
+/** Splits words into command lines that stay well under the server's argument limit. */
+function batches(words: string[], maxChars = 60_000): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let len = 0;
+  for (const w of words) {
+    if (cur.length > 0 && len + w.length > maxChars) {
+      out.push(cur);
+      cur = [];
+      len = 0;
+    }
+    cur.push(w);
+    len += w.length + 3;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/**
+ * sha256 of remote files computed ON THE SERVER (`sha256sum`), so a check never trusts the
+ * bytes this process believes it sent. Missing files are simply absent from the map.
+ */
+export async function remoteSha256(s: RemoteSession, paths: string[]): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  for (const batch of batches(paths)) {
+    // Missing files make sha256sum exit 1 while still printing the others.
+    const r = await s.exec(`sha256sum -- ${batch.map(shq).join(' ')} 2>/dev/null`);
+    if (r.code === null) throw new OffsiteError('offsite_remote_command', 'sha256sum on the backup server was interrupted');
+    for (const line of r.stdout.split('\n')) {
+      const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+      if (m) result.set(m[2] as string, m[1] as string);
+    }
+  }
+  return result;
+}
+
+/** Regular files under a remote folder, relative path → size (no entries when it is absent). */
+export async function remoteFiles(s: RemoteSession, dir: string): Promise<Map<string, number>> {
+  const r = await s.exec(`[ -d ${shq(dir)} ] || exit 0; cd ${shq(dir)} && find . -type f -printf '%s %P\\0'`);
+  if (r.code !== 0) throw new OffsiteError('offsite_remote_command', `listing ${dir} on the backup server failed: ${r.stderr.trim().slice(-300)}`);
+  const out = new Map<string, number>();
+  for (const entry of r.stdout.split('\0')) {
+    const m = /^(\d+) (.+)$/s.exec(entry);
+    if (m) out.set(m[2] as string, Number(m[1]));
+  }
+  return out;
+}
+
+/** Free space of the file system holding `dir` on the server (`df -Pk`). */
+export interface RemoteSpace {
+  totalBytes: number;
+  availableBytes: number;
+  freePercent: number;
+}
+
+export async function remoteFreeSpace(s: RemoteSession, dir: string): Promise<RemoteSpace> {
+  const out = await s.run(`df -Pk -- ${shq(dir)}`, 'df');
+  const line = out.trim().split('\n').at(-1) ?? '';
+  const cols = line.split(/\s+/);
+  const used = Number(cols[2]);
+  const avail = Number(cols[3]);
+  if (!Number.isFinite(used) || !Number.isFinite(avail)) throw new OffsiteError('offsite_remote_command', `unexpected df output: ${line}`);
+  const total = used + avail;
+  return { totalBytes: total * 1024, availableBytes: avail * 1024, freePercent: total > 0 ? Math.round((avail / total) * 1000) / 10 : 0 };
+}

@@ -1,0 +1,87 @@
+/**
+ * Streamed SFTP upload with many WRITE requests in flight (one request at a time is bound by the
+ * round trip, not the link), and download through ssh2's parallel fastGet.
+ */
+import { createHash } from 'node:crypto';
+import type { SFTPWrapper } from 'ssh2';
+import { OffsiteError } from './errors.ts';
+
+/** Bytes per WRITE request, and how many may wait for an answer at once. */
+const WRITE_BYTES = 128 * 1024;
+const IN_FLIGHT = 16;
+
+function open(sftp: SFTPWrapper, path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    sftp.open(path, 'w', 0o600, (err, handle) => (err ? reject(new OffsiteError('offsite_transfer', `cannot create ${path} on the backup server: ${err.message}`)) : resolve(handle)));
+  });
+}
+
+function close(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sftp.close(handle, (err) => (err ? reject(new OffsiteError('offsite_transfer', `closing a remote file failed: ${err.message}`)) : resolve()));
+  });
+}
+
+/** What an upload sent: its size and the sha256 of exactly those bytes. */
+export interface Sent {
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Writes `source` to `remotePath` (truncating), hashing what is sent. `onBytes` reports progress.
+ * Throws OffsiteError (retryable) when the connection breaks.
+ */
+export async function uploadStream(
+  sftp: SFTPWrapper,
+  source: AsyncIterable<Buffer>,
+  remotePath: string,
+  onBytes?: (n: number) => void,
+): Promise<Sent> {
+  const handle = await open(sftp, remotePath);
+  const hash = createHash('sha256');
+  const pending = new Set<Promise<void>>();
+  let failure: Error | undefined;
+  let offset = 0;
+  const send = (piece: Buffer, at: number): void => {
+    const p: Promise<void> = new Promise<void>((resolve) => {
+      sftp.write(handle, piece, 0, piece.length, at, (err) => {
+        if (err) failure ??= err;
+        else onBytes?.(piece.length);
+        resolve();
+      });
+    }).then(() => {
+      pending.delete(p);
+    });
+    pending.add(p);
+  };
+  try {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      for (let off = 0; off < chunk.length; off += WRITE_BYTES) {
+        const piece = chunk.subarray(off, off + WRITE_BYTES);
+        send(piece, offset);
+        offset += piece.length;
+        while (pending.size >= IN_FLIGHT && !failure) await Promise.race(pending);
+        if (failure) throw failure;
+      }
+    }
+    await Promise.all(pending);
+    if (failure) throw failure;
+  } catch (err) {
+    if (err instanceof OffsiteError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new OffsiteError('offsite_transfer', `upload of ${remotePath} broke off after ${offset} bytes: ${msg}`, { cause: err });
+  }
+  await close(sftp, handle);
+  return { bytes: offset, sha256: hash.digest('hex') };
+}
+
+/** Downloads a remote file to a local path with parallel reads. */
+export function download(sftp: SFTPWrapper, remotePath: string, localPath: string, onBytes?: (total: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sftp.fastGet(remotePath, localPath, { concurrency: 32, chunkSize: 64 * 1024, step: (total) => onBytes?.(total) }, (err) =>
+      err ? reject(new OffsiteError('offsite_transfer', `download of ${remotePath} failed: ${err.message}`, { cause: err })) : resolve(),
+    );
+  });
+}

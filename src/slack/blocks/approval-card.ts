@@ -1,0 +1,120 @@
+/**
+ * The restore approval card (pure). Posted once, then redrawn with chat.update after every
+ * change; its buttons disappear as soon as the request is decided, expired, cancelled or void.
+ */
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
+import type { ApprovalRequest } from '../../restore/approval.ts';
+import { formatAge, formatBytes, formatCount, mentions, plural, slackDate } from './format.ts';
+
+export const APPROVAL_ACTIONS = {
+  approve: 'restore_approve',
+  reject: 'restore_reject',
+  cancel: 'restore_cancel',
+} as const;
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+function outcomeLine(req: ApprovalRequest): string {
+  switch (req.status) {
+    case 'pending': {
+      const missing = req.required - req.approvers.length;
+      return `*Approvals:* ${req.approvers.length} of ${req.required} (${mentions(req.approvers)}) — still needs ${plural(missing, 'more approval')} from an approver other than the requester. Expires ${slackDate(req.expiresAt)}.`;
+    }
+    case 'approved':
+      return `:white_check_mark: *Approved* by ${mentions(req.approvers)}. Restore job \`${req.id}\` is queued; progress follows in this thread.`;
+    case 'rejected':
+      return `:no_entry: *Rejected* by <@${req.decidedBy ?? 'unknown'}>. Nothing was restored.`;
+    case 'cancelled':
+      return `:heavy_minus_sign: *Cancelled* by the requester. Nothing was restored.`;
+    case 'expired':
+      return `:hourglass: *Expired* with ${req.approvers.length} of ${req.required} approvals${req.approvers.length ? ` (${mentions(req.approvers)})` : ''}. Nothing was restored; request again if still needed.`;
+    case 'void':
+      return `:warning: *Void*: ${req.reason ?? 'the backup set changed after the request'}. Nothing was restored; request again to approve the set as it is now.`;
+  }
+}
+
+function buttons(req: ApprovalRequest): ActionsBlock {
+  const approve: Button = {
+    type: 'button',
+    action_id: APPROVAL_ACTIONS.approve,
+    text: { type: 'plain_text', text: 'Approve restore' },
+    style: 'danger',
+    value: req.id,
+    confirm: {
+      title: { type: 'plain_text', text: 'Approve this restore?' },
+      text: {
+        type: 'mrkdwn',
+        text: `All current data in ${storeList(req)} will be replaced by backup set \`${req.label}\`. This cannot be undone.`,
+      },
+      confirm: { type: 'plain_text', text: 'Approve' },
+      deny: { type: 'plain_text', text: 'Back' },
+      style: 'danger',
+    },
+  };
+  const reject: Button = { type: 'button', action_id: APPROVAL_ACTIONS.reject, text: { type: 'plain_text', text: 'Reject' }, value: req.id };
+  const cancel: Button = {
+    type: 'button',
+    action_id: APPROVAL_ACTIONS.cancel,
+    text: { type: 'plain_text', text: 'Cancel (requester)' },
+    value: req.id,
+  };
+  return { type: 'actions', block_id: `approval:${req.id}`, elements: [approve, reject, cancel] };
+}
+
+function storeList(req: ApprovalRequest): string {
+  const names = req.view.comparison.map((c) => c.store);
+  return names.length ? names.join(', ') : 'every store';
+}
+
+/** The card for a request in any state; `now` gives the set's age. */
+export function approvalCard(req: ApprovalRequest, now: number): SlackMessage {
+  const setAt = Date.parse(req.view.setCreatedAt);
+  const age = Number.isNaN(setAt) ? 'unknown age' : `made ${formatAge(now - setAt)} ago`;
+  const rows = req.view.comparison.map(
+    (c) => `• *${c.store}*: now ${formatCount(c.current)} → in set ${formatCount(c.inSet)}`,
+  );
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `Restore request: ${req.label}` } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Requested by*\n<@${req.requestedBy}>` },
+        { type: 'mrkdwn', text: `*Backup set*\n\`${req.label}\` (${age}, ${formatBytes(req.view.bytes)}, ${req.view.location})` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Records per store*\n${rows.join('\n') || 'none'}` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `:rotating_light: *Current data will be replaced.* Restoring deletes what is in ${storeList(req)} now and puts back the set \`${req.label}\`; anything recorded since then is lost.`,
+      },
+    },
+    { type: 'section', block_id: `status:${req.id}`, text: { type: 'mrkdwn', text: outcomeLine(req) } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${req.id}\` · manifest sha256 \`${req.manifestSha256.slice(0, 12)}…\`` }] },
+  ];
+  if (req.status === 'pending') blocks.push(buttons(req));
+  const text = `Restore request ${req.label} by <@${req.requestedBy}>: ${req.status === 'pending' ? `${req.approvers.length} of ${req.required} approvals` : req.status}`;
+  return { text, blocks };
+}
+
+/** The one-line outcome the requester is told privately. */
+export function requesterNotice(req: ApprovalRequest): string {
+  switch (req.status) {
+    case 'approved':
+      return `Your restore of \`${req.label}\` was approved by ${mentions(req.approvers)} and is queued (job \`${req.id}\`).`;
+    case 'rejected':
+      return `Your restore of \`${req.label}\` was rejected by <@${req.decidedBy ?? 'unknown'}>.`;
+    case 'cancelled':
+      return `You cancelled the restore of \`${req.label}\`.`;
+    case 'expired':
+      return `Your restore of \`${req.label}\` expired with ${req.approvers.length} of ${req.required} approvals.`;
+    case 'void':
+      return `Your restore of \`${req.label}\` is void: ${req.reason ?? 'the set changed'}.`;
+    case 'pending':
+      return `Your restore of \`${req.label}\` has ${req.approvers.length} of ${req.required} approvals.`;
+  }
+}

@@ -1,0 +1,82 @@
+/** Replies of /backup and the /restore refusal (pure). */
+import type { KnownBlock } from '@slack/types';
+import type { HistoryEntry, SetSummary, StatusInfo } from '../../core/ports.ts';
+import type { SlackMessage } from './approval-card.ts';
+import { formatAge, formatBytes } from './format.ts';
+
+function textMessage(text: string): SlackMessage {
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+export function backupHelp(): SlackMessage {
+  return textMessage(
+    [
+      '*/backup* — back up every store now (label defaults to today\'s date)',
+      '*/backup* `<label>` — back up with that label (letters, digits, `.`, `_`, `-`; up to 64)',
+      '*/backup status* — running jobs, the lock, the last complete set, the next scheduled run',
+      '*/backup list* — backup sets here and on the backup server',
+      '*/backup history* — the last runs and their outcome',
+      '*/restore* `<date|label>` — ask to restore a set; needs approval by two approvers',
+    ].join('\n'),
+  );
+}
+
+export function backupQueuedRoot(label: string, user: string): SlackMessage {
+  const text = `:floppy_disk: Backup \`${label}\` queued by <@${user}>. Progress in the thread.`;
+  return textMessage(text);
+}
+
+export function backupEnqueueFailed(label: string, reason: string): SlackMessage {
+  return textMessage(`:x: Backup \`${label}\` could not be queued: ${reason}`);
+}
+
+export function statusMessage(s: StatusInfo, now: number): SlackMessage {
+  const lines: string[] = [];
+  if (s.running.length === 0) lines.push('Nothing running.');
+  for (const r of s.running) lines.push(`:arrows_counterclockwise: ${r.kind} \`${r.label}\` running for ${formatAge(now - Date.parse(r.startedAt))} (job \`${r.id}\`)`);
+  if (s.lock) lines.push(`:lock: Lock held by \`${s.lock.holder}\` since ${s.lock.since}`);
+  lines.push(s.lastComplete ? `Last complete set: \`${s.lastComplete.label}\`, ${formatAge(now - Date.parse(s.lastComplete.createdAt))} ago` : ':warning: No complete backup set yet.');
+  if (s.nextRun) lines.push(`Next scheduled run: ${s.nextRun}`);
+  return textMessage(lines.join('\n'));
+}
+
+export function listMessage(sets: SetSummary[]): SlackMessage {
+  if (sets.length === 0) return textMessage('No backup sets yet.');
+  const lines = sets.map((s) => {
+    const state = s.complete ? ':white_check_mark:' : `:x: partial (failed: ${s.failedStores.join(', ')})`;
+    return `${state} \`${s.label}\` ${s.createdAt.slice(0, 16).replace('T', ' ')} · ${formatBytes(s.bytes)} · ${s.location}`;
+  });
+  return textMessage(`*Backup sets*\n${lines.join('\n')}`);
+}
+
+export function historyMessage(entries: HistoryEntry[]): SlackMessage {
+  if (entries.length === 0) return textMessage('No runs yet.');
+  const icon: Record<HistoryEntry['outcome'], string> = {
+    ok: ':white_check_mark:',
+    partial: ':x: partial',
+    failed: ':x: failed',
+    running: ':arrows_counterclockwise:',
+  };
+  const lines = entries.map((e) => `${icon[e.outcome]} ${e.kind} \`${e.label}\` ${e.startedAt.slice(0, 16).replace('T', ' ')} — ${e.summary}`);
+  return textMessage(`*Recent runs*\n${lines.join('\n')}`);
+}
+
+export function restoreRefused(target: string, problems: string[], nearest: string[]): SlackMessage {
+  const lines = [`:no_entry: Cannot restore \`${target}\`:`, ...problems.map((p) => `• ${p}`)];
+  if (nearest.length) lines.push(`Nearest sets: ${nearest.map((n) => `\`${n}\``).join(', ')}`);
+  lines.push('Nothing was changed.');
+  return textMessage(lines.join('\n'));
+}
+
+export function refusal(what: string, role: string): SlackMessage {
+  return textMessage(`:no_entry: ${what} is limited to ${role}s. Ask an admin to add you to the ${role} list or group.`);
+}
+
+export function plain(text: string): SlackMessage {
+  return textMessage(text);
+}
+
+/** Blocks only, for callers that already have a text fallback. */
+export function blocksOf(m: SlackMessage): KnownBlock[] {
+  return m.blocks;
+}
