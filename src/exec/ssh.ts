@@ -4,7 +4,7 @@
  * wrapper, because sshd usually refuses env requests (AcceptEnv) and argv is visible in `ps`.
  */
 import { readFile } from 'node:fs/promises';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
 import { ExecError, InputError } from '../errors.ts';
 import { HostKeyError } from './errors.ts';
@@ -16,10 +16,14 @@ import type { ExecTarget } from './types.ts';
 type SshTarget = Extract<ExecTarget, { kind: 'ssh' }>;
 
 /**
- * Reads NAME=value lines from stdin up to an empty line, exports them, then becomes the command.
- * `read` consumes stdin byte by byte, so what follows the empty line reaches the command intact.
+ * Announces its pid on stderr (so a kill can reach it: sshd ignores signal requests once our side
+ * of the channel is closed), reads NAME=value lines from stdin up to an empty line, exports them,
+ * then becomes the command. `read` consumes stdin byte by byte, so what follows the empty line
+ * reaches the command intact.
  */
-const WRAPPER = 'while IFS= read -r l && [ -n "$l" ]; do export "$l" || exit 125; done; exec "$@"';
+const WRAPPER =
+  'printf "crvs-exec-pid:%s\\n" "$$" >&2; while IFS= read -r l && [ -n "$l" ]; do export "$l" || exit 125; done; exec "$@"';
+const PID_LINE = /^crvs-exec-pid:(\d+)\n/;
 
 /** The remote command line for argv (no secrets in it). */
 export function remoteCommand(argv: string[]): string {
@@ -78,13 +82,69 @@ export async function connectSsh(target: SshTarget, timeoutMs: number): Promise<
   });
 }
 
+/**
+ * Passes stderr through, minus the wrapper's first line, whose pid it hands to `onPid`.
+ * Nothing is held back after that line (or after 256 bytes without it).
+ */
+function stripPidLine(onPid: (pid: number) => void): Transform {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!head) return done(null, chunk);
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(0x0a);
+      if (nl < 0 && head.length < 256) return done();
+      const m = PID_LINE.exec(head.toString('latin1'));
+      const rest = m ? head.subarray(m[0].length) : head;
+      if (m) onPid(Number(m[1]));
+      head = undefined;
+      done(null, rest);
+    },
+    flush(done) {
+      done(null, head && head.length > 0 ? head : undefined);
+    },
+  });
+}
+
+/** Runs `kill` on the remote host for the command's process group (or the pid alone). */
+function remoteKill(conn: Client, pid: number, signal: 'TERM' | 'KILL'): Promise<void> {
+  const cmd = `kill -${signal} -- -${pid} 2>/dev/null || kill -${signal} ${pid} 2>/dev/null; true`;
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 3000);
+    try {
+      conn.exec(cmd, (err, ch) => {
+        if (err) {
+          clearTimeout(timer);
+          return resolve();
+        }
+        ch.on('data', () => undefined);
+        ch.stderr.on('data', () => undefined);
+        ch.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+/** Grace between TERM and KILL when a remote command is stopped. */
+const KILL_GRACE_MS = 2000;
+
 /** Starts argv on an open connection; `conn` is closed when the command ends or is killed. */
 export function startSsh(conn: Client, argv: string[], env: Record<string, string> | undefined, stdin: Readable | undefined, display: string): Started {
   const preamble = envPreamble(env);
   const stdout = new PassThrough();
-  const stderr = new PassThrough();
+  let remotePid: number | undefined;
+  const stderr = stripPidLine((pid) => {
+    remotePid = pid;
+  });
   let channel: ClientChannel | undefined;
   let killed = false;
+  let exitedAlready = false;
   const exited = new Promise<number | null>((resolve, reject) => {
     conn.exec(remoteCommand(argv), (err, ch) => {
       if (err) {
@@ -94,9 +154,9 @@ export function startSsh(conn: Client, argv: string[], env: Record<string, strin
         return reject(new ExecError(display, null, `the server refused the command: ${err.message}`));
       }
       channel = ch;
-      if (killed) ch.close();
       let code: number | null = null;
       ch.on('exit', (c: number | null) => {
+        exitedAlready = true;
         code = typeof c === 'number' ? c : null;
       });
       ch.once('close', () => {
@@ -119,14 +179,16 @@ export function startSsh(conn: Client, argv: string[], env: Record<string, strin
     kill() {
       if (killed) return;
       killed = true;
-      // OpenSSH honours signal requests for sessions without a pty since 7.9; closing is the fallback.
-      try {
-        channel?.signal('KILL');
-      } catch {
-        /* channel already gone */
-      }
-      channel?.close();
-      setTimeout(() => conn.end(), 500).unref();
+      const pid = remotePid;
+      void (async () => {
+        if (pid !== undefined && !exitedAlready) {
+          await remoteKill(conn, pid, 'TERM');
+          await new Promise((r) => setTimeout(r, KILL_GRACE_MS));
+          if (!exitedAlready) await remoteKill(conn, pid, 'KILL');
+        }
+        channel?.close();
+        conn.end();
+      })();
     },
   };
 }

@@ -8,6 +8,7 @@ export type OffsiteErrorCode =
   | 'offsite_transfer'
   | 'offsite_checksum'
   | 'offsite_local_mismatch'
+  | 'offsite_local_file'
   | 'offsite_remote_command'
   | 'offsite_bad_manifest'
   | 'offsite_no_manifest'
@@ -19,8 +20,10 @@ const RETRYABLE = new Set<OffsiteErrorCode>(['offsite_connect', 'offsite_transfe
 /** A failure of the offsite copy, with a message fit for a user (no secrets, no stack). */
 export class OffsiteError extends BotError {
   readonly retryable: boolean;
+  readonly offsiteCode: OffsiteErrorCode;
   constructor(code: OffsiteErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, 1, options);
+    this.offsiteCode = code;
     this.retryable = RETRYABLE.has(code);
   }
 }

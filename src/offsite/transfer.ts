@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SFTPWrapper } from 'ssh2';
+import { BotError } from '../errors.ts';
 import { OffsiteError } from './errors.ts';
 
 /** Bytes per WRITE request, and how many may wait for an answer at once. */
@@ -69,7 +70,9 @@ export async function uploadStream(
     await Promise.all(pending);
     if (failure) throw failure;
   } catch (err) {
-    if (err instanceof OffsiteError) throw err;
+    // Best effort: on a dead connection this fails too, and the .part name is overwritten next try.
+    await close(sftp, handle).catch(() => undefined);
+    if (err instanceof BotError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new OffsiteError('offsite_transfer', `upload of ${remotePath} broke off after ${offset} bytes: ${msg}`, { cause: err });
   }

@@ -74,7 +74,11 @@ export function createThreadReporter(client: WebClient, channel: string, ts: str
       const icon = result.ok ? ':white_check_mark:' : ':x:';
       try {
         await client.chat.postMessage({ channel, thread_ts: ts, text: `${icon} ${result.summary}` });
-        if (result.headline) await client.chat.update({ channel, ts, text: `${icon} ${result.headline}`, blocks: [] });
+        if (result.headline) {
+          const headline = `${icon} ${result.headline}`;
+          // The root message has blocks, which Slack shows instead of text: replace them too.
+          await client.chat.update({ channel, ts, text: headline, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: headline } }] });
+        }
       } catch (err) {
         log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'final report failed');
       }

@@ -44,7 +44,6 @@ public final class Launcher {
             .put("discovery.type", "single-node")
             // A shared developer disk may be fuller than the default watermarks allow.
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
-            .put("ingest.geoip.downloader.enabled", false)
             .build();
         LogConfigurator.registerErrorListener();
         LogConfigurator.configureWithoutConfig(settings);

@@ -1,0 +1,88 @@
+/**
+ * /backup [label] | status | list | history | help
+ * Acks at once, then: authorize, post the root message, enqueue. The job reports in its thread.
+ */
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import { backupEnqueueFailed, backupHelp, backupQueuedRoot, historyMessage, listMessage, plain, refusal, statusMessage } from '../src/slack/blocks/backup.ts';
+import type { SlackDeps } from '../src/slack/deps.ts';
+import { errText } from '../src/slack/deps.ts';
+import { ephemeral, guarded } from '../src/slack/reply.ts';
+
+export const name = '/backup';
+
+/** Labels become file and snapshot names: keep them plain. */
+export const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SUBCOMMANDS = ['status', 'list', 'history', 'help'] as const;
+type Sub = (typeof SUBCOMMANDS)[number];
+
+function isSub(s: string): s is Sub {
+  return (SUBCOMMANDS as readonly string[]).includes(s);
+}
+
+/** Today's date as YYYY-MM-DD in the backup time zone: the default label. */
+export function defaultLabel(timeZone: string, now: number): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+async function runSub(sub: Sub, command: SlashCommand, respond: RespondFn, deps: SlackDeps): Promise<string> {
+  if (sub === 'help') {
+    await ephemeral(respond, backupHelp());
+    return 'shown';
+  }
+  const user = command.user_id;
+  if (!(await deps.roles.has(user, 'operator')) && !(await deps.roles.has(user, 'approver'))) {
+    await ephemeral(respond, refusal(`/backup ${sub}`, 'operator'));
+    return 'refused: not an operator or approver';
+  }
+  if (sub === 'status') await ephemeral(respond, statusMessage(await deps.core.status(), deps.now()));
+  if (sub === 'list') await ephemeral(respond, listMessage(await deps.core.listSets()));
+  if (sub === 'history') await ephemeral(respond, historyMessage(await deps.core.history(10)));
+  return 'shown';
+}
+
+async function runBackup(label: string | undefined, command: SlashCommand, respond: RespondFn, deps: SlackDeps): Promise<string> {
+  const user = command.user_id;
+  if (!(await deps.roles.has(user, 'operator'))) {
+    await ephemeral(respond, refusal('Starting a backup', 'operator'));
+    return 'refused: not an operator';
+  }
+  const shown = label ?? defaultLabel(deps.config.timeZone, deps.now());
+  const root = await deps.client.chat.postMessage({ channel: command.channel_id, ...backupQueuedRoot(shown, user) });
+  if (!root.ts) throw new Error('Slack did not return the message timestamp');
+  try {
+    const { jobId } = await deps.core.enqueueBackup({ label, requestedBy: user, report: { channel: command.channel_id, threadTs: root.ts } });
+    return `queued ${jobId}`;
+  } catch (err) {
+    await deps.client.chat.update({ channel: command.channel_id, ts: root.ts, ...backupEnqueueFailed(shown, errText(err)) });
+    throw err;
+  }
+}
+
+async function handle(command: SlashCommand, respond: RespondFn, deps: SlackDeps): Promise<void> {
+  const words = command.text.trim().split(/\s+/).filter((w) => w !== '');
+  const first = words[0];
+  let outcome: string;
+  if (words.length > 1 || (first !== undefined && !isSub(first) && !LABEL.test(first))) {
+    await ephemeral(respond, plain(`:question: \`/backup ${command.text.trim()}\` is not something I understand. A label is one word of letters, digits, \`.\`, \`_\` or \`-\`.\n${backupHelp().text}`));
+    outcome = 'refused: bad input';
+  } else if (first !== undefined && isSub(first)) {
+    outcome = await runSub(first, command, respond, deps);
+  } else {
+    outcome = await runBackup(first, command, respond, deps);
+  }
+  await deps.audit.append({ user: command.user_id, action: `/backup ${command.text.trim()}`.trim(), outcome });
+}
+
+export function register(app: App, deps: SlackDeps): void {
+  app.command(name, async ({ command, ack, respond }) => {
+    await ack();
+    await guarded(deps.logger, name, (text) => respond({ response_type: 'ephemeral', text }), async () => {
+      try {
+        await handle(command, respond, deps);
+      } catch (err) {
+        await deps.audit.append({ user: command.user_id, action: `/backup ${command.text.trim()}`.trim(), outcome: 'error', detail: errText(err) });
+        throw err;
+      }
+    });
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * The CLI on the real local services: a full round trip of all four stores, and every refusal
+ * (missing --yes, unknown label, damaged set, store down) leaving the data untouched.
+ */
+import { rm, truncate, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { STORE_NAMES } from '../../src/stores/types.ts';
+import { SEEDERS } from '../../scripts/seed/index.ts';
+import { FINGERPRINTS } from '../contract/fingerprints.ts';
+import { testConfig, servicesEnv } from '../helpers/env.ts';
+import { runCli } from '../helpers/cli.ts';
+
+let config: Config;
+let env: Record<string, string>;
+let label: string;
+
+async function fingerprintAll(c: Config): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const s of STORE_NAMES) out[s] = await FINGERPRINTS[s](c);
+  return out;
+}
+
+describe('crvs-backup CLI', () => {
+  beforeAll(async () => {
+    config = testConfig();
+    env = { ...servicesEnv(), BACKUP_ROOT: config.backupRoot, LOG_LEVEL: 'silent' };
+    for (const s of STORE_NAMES) await SEEDERS[s](config, { scale: 1, seed: 3 });
+  });
+
+  it('prints help with every command', async () => {
+    const r = await runCli(['--help'], env);
+    expect(r.code).toBe(0);
+    for (const c of ['config check', 'backup', 'list', 'verify', 'restore', 'prune']) expect(r.stdout).toContain(c);
+  });
+
+  it('config check reports every service reachable with its version, secrets redacted', async () => {
+    const r = await runCli(['config', 'check'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const name of ['redis', 'mongo', 'elasticsearch', 'influxdb', 'minio', 'backup server', 'manager node']) {
+      expect(r.stdout).toMatch(new RegExp(`✓ ${name}\\s+reachable: \\S+`));
+    }
+    expect(r.stdout).not.toContain(env['MINIO_SECRET_KEY']);
+  });
+
+  it('config check names a bad variable and exits 2', async () => {
+    const r = await runCli(['config', 'check'], { ...env, BACKUP_SERVER_PORT: 'twenty-two' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('BACKUP_SERVER_PORT');
+  });
+
+  it('round-trips all four stores: backup, list, verify, restore', async () => {
+    const before = await fingerprintAll(config);
+    const b = await runCli(['backup'], env);
+    expect(b.stdout).toContain('is complete');
+    expect(b.code).toBe(0);
+    label = /Backup set (\S+) is complete/.exec(b.stdout)?.[1] ?? '';
+    const list = await runCli(['list'], env);
+    expect(list.stdout).toMatch(new RegExp(`${label}.*complete`));
+    const v = await runCli(['verify', label], env);
+    expect(v.code).toBe(0);
+
+    for (const s of STORE_NAMES) await SEEDERS[s](config, { scale: 1, seed: 42 });
+    expect(await fingerprintAll(config)).not.toEqual(before);
+
+    const refused = await runCli(['restore', label], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--yes/);
+    expect(refused.stderr).toMatch(/cannot be undone/);
+
+    const r = await runCli(['restore', label, '--yes'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await fingerprintAll(config)).toEqual(before);
+  });
+
+  it('an unknown label is refused with the nearest labels', async () => {
+    const r = await runCli(['restore', `${label}x`, '--yes'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('No backup set named');
+    expect(r.stderr).toContain(label);
+  });
+
+  it('a damaged set is refused before anything is destroyed, listing every problem', async () => {
+    const before = await fingerprintAll(config);
+    const manifest = JSON.parse(await readFile(join(config.backupRoot, 'manifests', `${label}.json`), 'utf8')) as { artifacts: Array<{ store: string; path: string; kind: string }> };
+    const mongoFile = manifest.artifacts.find((a) => a.store === 'mongo' && a.kind === 'file');
+    const minioFile = manifest.artifacts.find((a) => a.store === 'minio' && a.kind === 'file');
+    if (!mongoFile || !minioFile) throw new Error('the set lacks mongo or minio files');
+    const mongoPath = join(config.backupRoot, mongoFile.path);
+    const saved = await readFile(mongoPath);
+    await rm(mongoPath);
+    await truncate(join(config.backupRoot, minioFile.path), 100);
+    const r = await runCli(['restore', label, '--yes'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${mongoFile.path}: missing`);
+    expect(r.stderr).toContain(minioFile.path);
+    expect(await fingerprintAll(config)).toEqual(before);
+    await writeFile(mongoPath, saved);
+  });
+
+  it('a store that is down makes the set partial (exit 1) after a bounded wait; the others are backed up', async () => {
+    const started = Date.now();
+    const r = await runCli(['backup', '--label', 'partial-test', '--stores', 'mongo,minio'], { ...env, MINIO_URL: 'http://127.0.0.1:9', CONNECT_TIMEOUT_SECONDS: '2' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✓ mongo/);
+    expect(r.stdout).toMatch(/✗ minio/);
+    expect(r.stdout).toContain('PARTIAL');
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const v = await runCli(['restore', 'partial-test', '--yes'], env);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/minio: the backup of this store failed/);
+  });
+
+  it('loadConfig used by the tests matches the CLI environment', () => {
+    expect(loadConfig(env).backupRoot).toBe(config.backupRoot);
+  });
+});
