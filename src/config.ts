@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { dataClearingReason } from './restore/deploy-guard.ts';
 
 const list = z
   .string()
@@ -82,6 +83,22 @@ const envSchema = z.object({
   MANAGER_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/).optional(),
 
   DISK_WARN_PERCENT: z.coerce.number().min(0).max(100).default(20),
+
+  /** After a restore: stack down, Docker restart, redeploy with FACTORY_RESET=no, watch migrations. */
+  REDEPLOY_AFTER_RESTORE: bool.default('true'),
+  REDEPLOY_STACK: z.string().regex(/^[A-Za-z0-9][\w.-]*$/).default('opencrvs'),
+  /** Run through `sh -c` on the manager node, with FACTORY_RESET=no in its environment. */
+  REDEPLOY_COMMAND: z.string().min(1).default('cd /opt/opencrvs/infrastructure && ./deploy.sh --clear-data=no --restore-metadata=no'),
+  REDEPLOY_TIMEOUT_MINUTES: z.coerce.number().positive().default(60),
+  DOCKER_RESTART_COMMAND: z.string().min(1).default('service docker restart'),
+  STACK_DOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  MIGRATION_SERVICE: z.string().regex(/^[A-Za-z0-9][\w.-]*$/).default('opencrvs_migration'),
+  MIGRATION_TIMEOUT_HOURS: z.coerce.number().positive().default(12),
+  MIGRATION_POLL_SECONDS: z.coerce.number().positive().default(10),
+  /** The migration progress message is edited at most this often. */
+  MIGRATION_PROGRESS_SECONDS: z.coerce.number().positive().default(30),
+  /** This many failed tasks of the migration service = a restart loop: stop waiting. */
+  MIGRATION_MAX_FAILED_TASKS: positiveInt.default(3),
 
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-').optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-').optional(),
@@ -166,8 +183,24 @@ export interface Config {
   encryptionKeyFile: string | undefined;
   encryptionKey: string | undefined;
   diskWarnPercent: number;
+  restore: RestoreConfig;
   logLevel: Env['LOG_LEVEL'];
   slack: SlackConfig;
+}
+
+/** What happens after the stores are restored: redeploy over SSH and the migration watch. */
+export interface RestoreConfig {
+  redeploy: boolean;
+  stack: string;
+  deployCommand: string;
+  deployTimeoutMs: number;
+  dockerRestartCommand: string;
+  stackDownTimeoutMs: number;
+  migrationService: string;
+  migrationTimeoutMs: number;
+  migrationPollMs: number;
+  migrationProgressMs: number;
+  migrationMaxFailedTasks: number;
 }
 
 /** The Slack surface: connection, roles and the restore approval policy. */
@@ -237,6 +270,10 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
   for (const db of env.MONGO_DATABASES) {
     if (!/^[A-Za-z0-9_-]+$/.test(db)) throw new ConfigError('MONGO_DATABASES', `has an invalid database name "${db}"`);
   }
+  for (const name of ['REDEPLOY_COMMAND', 'DOCKER_RESTART_COMMAND'] as const) {
+    const why = dataClearingReason(env[name]);
+    if (why) throw new ConfigError(name, `would clear the restored data: it ${why}`);
+  }
   const repoLocation = env.ES_REPOSITORY_LOCATION ?? `${env.BACKUP_ROOT}/elasticsearch`;
   const backupTarget = sshTarget('BACKUP_SERVER', env);
   return {
@@ -286,6 +323,19 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     encryptionKeyFile: env.OFFSITE_ENCRYPTION_KEY_FILE,
     encryptionKey: env.OFFSITE_ENCRYPTION_KEY,
     diskWarnPercent: env.DISK_WARN_PERCENT,
+    restore: {
+      redeploy: env.REDEPLOY_AFTER_RESTORE,
+      stack: env.REDEPLOY_STACK,
+      deployCommand: env.REDEPLOY_COMMAND,
+      deployTimeoutMs: env.REDEPLOY_TIMEOUT_MINUTES * 60_000,
+      dockerRestartCommand: env.DOCKER_RESTART_COMMAND,
+      stackDownTimeoutMs: env.STACK_DOWN_TIMEOUT_SECONDS * 1000,
+      migrationService: env.MIGRATION_SERVICE,
+      migrationTimeoutMs: env.MIGRATION_TIMEOUT_HOURS * 3_600_000,
+      migrationPollMs: env.MIGRATION_POLL_SECONDS * 1000,
+      migrationProgressMs: env.MIGRATION_PROGRESS_SECONDS * 1000,
+      migrationMaxFailedTasks: env.MIGRATION_MAX_FAILED_TASKS,
+    },
     logLevel: env.LOG_LEVEL,
     slack: {
       mode: env.SLACK_MODE,

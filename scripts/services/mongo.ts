@@ -85,7 +85,7 @@ async function startFerretDb(ctx: ServiceContext): Promise<RunningService> {
     // No debug HTTP listener (its default port 8088 is InfluxDB's RPC port) and no telemetry.
     '--debug-addr=-',
     '--telemetry=disable',
-    '--log-level=warn',
+    '--log-level=error',
   ];
   const env = { ...process.env, DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' };
   const pid = spawnDaemon(ferretBinary(ctx.cacheDir), args, { logFile: join(ctx.dataDir, 'ferretdb.log'), env });

@@ -22,14 +22,14 @@ export interface TarGzWriter {
 }
 
 /**
- * Opens `path` (written as `<path>.partial` until finished). `level` defaults to gzip's fastest
- * setting: MinIO attachments (PNG, JPEG, PDF) are already compressed, so more effort buys little.
+ * Opens `path` (written as `<path>.partial` until finished). Gzip defaults to its fastest level;
+ * `strategy` lets callers with already-compressed content skip deflate's costly string matching.
  */
-export function createTarGzWriter(path: string, level: number = constants.Z_BEST_SPEED): TarGzWriter {
+export function createTarGzWriter(path: string, gzip: { level?: number; strategy?: number } = {}): TarGzWriter {
   const partial = `${path}.partial`;
   const pack = tar.pack();
   const hash = new HashCounter();
-  const done = pipeline(pack, createGzip({ level }), hash, createWriteStream(partial));
+  const done = pipeline(pack, createGzip({ level: gzip.level ?? constants.Z_BEST_SPEED, strategy: gzip.strategy }), hash, createWriteStream(partial));
   // Kept as a rejection-only promise so a failing disk also fails the entry being written.
   let failure: unknown;
   const failed = done.then(

@@ -5,12 +5,14 @@ Usage: crvs-backup <command> [options]
 
 Commands:
   config check                 validate the configuration, print it (secrets redacted), try every service
-  backup [--label L] [--stores a,b]
-                               back up every store (or those listed) into a new set under BACKUP_ROOT
+  backup [--label L] [--stores a,b] [--wait-lock SECONDS]
+                               run the backup pipeline (backup, verify, offsite copy, retention, report)
+                               here, under the lock shared with the bot; needs Redis (REDIS_URL)
   list [--json]                backup sets, newest first, and whether each is complete
   verify <label>               checksums and a full structural read of a set, touching no store
   restore <label> --yes [--stores a,b]
                                REPLACE current data with a verified set (refused without --yes)
+  history [--limit N] [--json] outcome of the recent backup and restore runs, newest first
   prune [--dry-run]            apply local retention (RETENTION_DAYS*), never the newest complete set
 
 Stores: mongo, elasticsearch, influxdb, minio.

@@ -6,6 +6,7 @@ import { createRuntime, type Runtime } from '../runtime.ts';
 import { parseArgs, type Args } from './args.ts';
 import { backupCommand } from './commands/backup.ts';
 import { configCheckCommand } from './commands/config-check.ts';
+import { historyCommand } from './commands/history.ts';
 import { listCommand } from './commands/list.ts';
 import { pruneCommand } from './commands/prune.ts';
 import { restoreCommand } from './commands/restore.ts';
@@ -16,11 +17,12 @@ type Command = (rt: Runtime, args: Args) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; valued: string[] }> = {
   'config check': { run: configCheckCommand, valued: [] },
-  backup: { run: backupCommand, valued: ['label', 'stores'] },
+  backup: { run: backupCommand, valued: ['label', 'stores', 'wait-lock'] },
   list: { run: listCommand, valued: [] },
   verify: { run: verifyCommand, valued: [] },
   restore: { run: restoreCommand, valued: ['stores'] },
   prune: { run: pruneCommand, valued: [] },
+  history: { run: historyCommand, valued: ['limit'] },
 };
 
 export async function main(argv: string[]): Promise<number> {

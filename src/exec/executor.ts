@@ -40,7 +40,7 @@ export function createExecutor(target: ExecTarget): Executor {
             conn.end();
             throw new TimeoutError(`\`${display}\``, opts.timeoutMs);
           }
-          return supervise(startSsh(conn, argv, opts.env, opts.stdin, display), { ...opts, timeoutMs: left }, display);
+          return supervise(startSsh(conn, argv, opts.env, opts.stdin, display), { ...opts, timeoutMs: left }, display, opts.timeoutMs);
         },
       };
   }

@@ -17,8 +17,11 @@ export interface Started {
   kill(): void;
 }
 
-/** Waits for a started command within the limits of opts; `display` names it in errors (no secrets). */
-export async function supervise(started: Started, opts: RunOptions, display: string): Promise<RunResult> {
+/**
+ * Waits for a started command within the limits of opts; `display` names it in errors (no secrets),
+ * `limitMs` is the limit the caller asked for (shown in a TimeoutError; time already spent connecting is not in opts.timeoutMs).
+ */
+export async function supervise(started: Started, opts: RunOptions, display: string, limitMs = opts.timeoutMs): Promise<RunResult> {
   let stopReason: Error | undefined;
   const stop = (reason: Error): void => {
     if (stopReason) return;
@@ -32,7 +35,7 @@ export async function supervise(started: Started, opts: RunOptions, display: str
     () => stop(new ExecError(display, null, `stdout is larger than ${MAX_CAPTURE} bytes; stream it instead`)),
     (e) => stop(new ExecError(display, null, `writing its output failed: ${e.message}`)),
   );
-  const timer = setTimeout(() => stop(new TimeoutError(`\`${display}\``, opts.timeoutMs)), opts.timeoutMs);
+  const timer = setTimeout(() => stop(new TimeoutError(`\`${display}\``, limitMs)), opts.timeoutMs);
   const onAbort = (): void => stop(new BotError('aborted', `\`${display}\` was cancelled`));
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { BotError } from '../errors.ts';
 import { ChunkEncryptor, transformChunks } from '../crypto/chunked.ts';
 import type { OffsiteKey } from '../crypto/key.ts';
@@ -51,8 +52,10 @@ export interface PutOptions {
 }
 
 const BATCH_FILES = 64;
-const BATCH_BYTES = 512 * 1024 * 1024;
-const PROGRESS_STEP = 16 * 1024 * 1024;
+const BATCH_BYTES = 256 * 1024 * 1024;
+/** A file this large is verified on its own, and small ones sent before it are verified first. */
+const LARGE = 8 * 1024 * 1024;
+const PROGRESS_STEP = 4 * 1024 * 1024;
 
 async function* readLocal(path: string, hash: Hash): AsyncGenerator<Buffer> {
   try {
@@ -79,10 +82,10 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
     for (const d of batch) {
       const part = partName(d.item.remote);
       if (sums.get(part) !== d.sha256) {
-        await unlinkQuiet(s.sftp, part);
+        await unlinkQuiet(s, part);
         throw new OffsiteError('offsite_checksum', `${d.item.display}: the server's sha256 of the uploaded file does not match what was sent`);
       }
-      await renameOver(s.sftp, part, d.item.remote);
+      await renameOver(s, part, d.item.remote);
       done.push(d);
       opts.onVerified?.(d);
       opts.onProgress?.({ phase: 'verified', path: d.item.display, bytes: d.bytes, message: `verified ${d.item.display} (sha256 on the server)` });
@@ -91,13 +94,18 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
     batchBytes = 0;
   };
   for (const item of items) {
-    opts.onProgress?.({ phase: 'upload', path: item.display, message: `sending ${item.display}` });
+    const size = await stat(item.local).then((st) => st.size, (err: Error) => {
+      throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${err.message}`);
+    });
+    // Small files already sent are worth keeping if the connection dies during a big one.
+    if (size >= LARGE) await flush();
+    opts.onProgress?.({ phase: 'upload', path: item.display, bytes: size, message: `sending ${item.display}` });
     opts.counters.uploads++;
     const plainHash = createHash('sha256');
     const plain = readLocal(item.local, plainHash);
     const source = opts.key ? transformChunks(plain, new ChunkEncryptor(opts.key)) : plain;
     let sinceReport = 0;
-    const sent = await uploadStream(s.sftp, source, partName(item.remote), (n) => {
+    const sent = await uploadStream(s, source, partName(item.remote), (n) => {
       opts.counters.bytesSent += n;
       sinceReport += n;
       if (sinceReport >= PROGRESS_STEP) {
@@ -107,13 +115,13 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
     });
     const plainSha256 = plainHash.digest('hex');
     if (item.expectSha !== undefined && plainSha256 !== item.expectSha) {
-      await unlinkQuiet(s.sftp, partName(item.remote));
+      await unlinkQuiet(s, partName(item.remote));
       throw new OffsiteError('offsite_local_mismatch', `${item.display}: the local file no longer matches its manifest checksum; not copied`);
     }
     opts.onProgress?.({ phase: 'uploaded', path: item.display, bytes: sent.bytes, message: `sent ${item.display} (${sent.bytes} bytes)` });
     batch.push({ item, bytes: sent.bytes, sha256: sent.sha256, plainSha256 });
     batchBytes += sent.bytes;
-    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
+    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES || sent.bytes >= LARGE) await flush();
   }
   await flush();
   return done;

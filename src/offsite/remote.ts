@@ -1,5 +1,5 @@
 /** Small remote operations: SFTP calls as promises, and the few commands run on the server. */
-import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
+import type { FileEntryWithStats, Stats } from 'ssh2';
 import { OffsiteError } from './errors.ts';
 import { shq } from './paths.ts';
 import type { RemoteSession } from './session.ts';
@@ -9,37 +9,43 @@ function sftpErr(what: string, err: Error): OffsiteError {
 }
 
 /** Stat of a remote path; undefined when it does not exist. */
-export function statOrUndefined(sftp: SFTPWrapper, path: string): Promise<Stats | undefined> {
-  return new Promise((resolve, reject) => {
-    sftp.stat(path, (err, st) => {
-      if (!err) resolve(st);
-      else if ((err as Error & { code?: number }).code === 2) resolve(undefined);
-      else reject(sftpErr(`stat ${path}`, err));
-    });
-  });
+export function statOrUndefined(s: RemoteSession, path: string): Promise<Stats | undefined> {
+  return s.guard(
+    new Promise((resolve, reject) => {
+      s.sftp.stat(path, (err, st) => {
+        if (!err) resolve(st);
+        else if ((err as Error & { code?: number }).code === 2) resolve(undefined);
+        else reject(sftpErr(`stat ${path}`, err));
+      });
+    }),
+  );
 }
 
 /** Atomic replace (OpenSSH posix-rename extension): the target appears only complete. */
-export function renameOver(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    sftp.ext_openssh_rename(from, to, (err) => (err ? reject(sftpErr(`rename ${from}`, err)) : resolve()));
-  });
+export function renameOver(s: RemoteSession, from: string, to: string): Promise<void> {
+  return s.guard(
+    new Promise((resolve, reject) => {
+      s.sftp.ext_openssh_rename(from, to, (err) => (err ? reject(sftpErr(`rename ${from}`, err)) : resolve()));
+    }),
+  );
 }
 
 /** Removes a remote file; a missing file is fine. */
-export function unlinkQuiet(sftp: SFTPWrapper, path: string): Promise<void> {
-  return new Promise((resolve) => sftp.unlink(path, () => resolve()));
+export function unlinkQuiet(s: RemoteSession, path: string): Promise<void> {
+  return s.guard(new Promise<void>((resolve) => s.sftp.unlink(path, () => resolve()))).catch(() => undefined);
 }
 
 /** Entries of a remote folder; [] when it does not exist. */
-export function readdirOrEmpty(sftp: SFTPWrapper, path: string): Promise<FileEntryWithStats[]> {
-  return new Promise((resolve, reject) => {
-    sftp.readdir(path, (err, list) => {
-      if (!err) resolve(list);
-      else if ((err as Error & { code?: number }).code === 2) resolve([]);
-      else reject(sftpErr(`list ${path}`, err));
-    });
-  });
+export function readdirOrEmpty(s: RemoteSession, path: string): Promise<FileEntryWithStats[]> {
+  return s.guard(
+    new Promise((resolve, reject) => {
+      s.sftp.readdir(path, (err, list) => {
+        if (!err) resolve(list);
+        else if ((err as Error & { code?: number }).code === 2) resolve([]);
+        else reject(sftpErr(`list ${path}`, err));
+      });
+    }),
+  );
 }
 
 /** Creates folders (and parents). */

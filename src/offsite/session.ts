@@ -18,6 +18,11 @@ export interface ExecResult {
 /** An open connection: SFTP for files, `exec` for the few commands run on the server. */
 export interface RemoteSession {
   sftp: SFTPWrapper;
+  /**
+   * Rejects `p` as soon as the connection is lost: an SFTP request issued on a dead channel is
+   * never answered, so every remote wait goes through this.
+   */
+  guard<T>(p: Promise<T>): Promise<T>;
   /** Runs a command line (quote every word with shq); bounded in time and output. */
   exec(command: string, timeoutMs?: number): Promise<ExecResult>;
   /** Like exec but throws OffsiteError unless the exit code is 0. */
@@ -81,8 +86,15 @@ export async function openSession(
       },
     });
   });
-  // A later transport error must not crash the process; operations fail on their own.
-  client.on('error', () => undefined);
+  // A later transport error must not crash the process; `lost` fails whatever is waiting.
+  let lostReason = 'the connection was closed';
+  client.on('error', (err) => {
+    lostReason = err.message;
+  });
+  const lost = new Promise<never>((_, reject) => {
+    client.once('close', () => reject(new OffsiteError('offsite_connect', `connection to ${where} lost: ${lostReason}`)));
+  });
+  lost.catch(() => undefined);
   const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
     client.sftp((err, s) => (err ? reject(new OffsiteError('offsite_connect', `SFTP refused by ${where}: ${err.message}`)) : resolve(s)));
   }).catch((err: unknown) => {
@@ -119,11 +131,13 @@ export async function openSession(
         });
       });
     });
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, lost]);
   return {
     sftp,
-    exec,
+    guard,
+    exec: (command, timeoutMs) => guard(exec(command, timeoutMs)),
     async run(command, what, timeoutMs) {
-      const r = await exec(command, timeoutMs);
+      const r = await guard(exec(command, timeoutMs));
       if (r.code !== 0) throw new OffsiteError('offsite_remote_command', `${what} failed on ${where} (exit ${r.code ?? 'signal'}): ${r.stderr.trim().slice(-300)}`);
       return r.stdout;
     },

@@ -3,7 +3,7 @@
  * round trip, not the link), and download through ssh2's parallel fastGet.
  */
 import { createHash } from 'node:crypto';
-import type { SFTPWrapper } from 'ssh2';
+import type { RemoteSession } from './session.ts';
 import { BotError } from '../errors.ts';
 import { OffsiteError } from './errors.ts';
 
@@ -11,16 +11,16 @@ import { OffsiteError } from './errors.ts';
 const WRITE_BYTES = 128 * 1024;
 const IN_FLIGHT = 16;
 
-function open(sftp: SFTPWrapper, path: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    sftp.open(path, 'w', 0o600, (err, handle) => (err ? reject(new OffsiteError('offsite_transfer', `cannot create ${path} on the backup server: ${err.message}`)) : resolve(handle)));
-  });
+function open(s: RemoteSession, path: string): Promise<Buffer> {
+  return s.guard(new Promise((resolve, reject) => {
+    s.sftp.open(path, 'w', 0o600, (err, handle) => (err ? reject(new OffsiteError('offsite_transfer', `cannot create ${path} on the backup server: ${err.message}`)) : resolve(handle)));
+  }));
 }
 
-function close(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    sftp.close(handle, (err) => (err ? reject(new OffsiteError('offsite_transfer', `closing a remote file failed: ${err.message}`)) : resolve()));
-  });
+function close(s: RemoteSession, handle: Buffer): Promise<void> {
+  return s.guard(new Promise((resolve, reject) => {
+    s.sftp.close(handle, (err) => (err ? reject(new OffsiteError('offsite_transfer', `closing a remote file failed: ${err.message}`)) : resolve()));
+  }));
 }
 
 /** What an upload sent: its size and the sha256 of exactly those bytes. */
@@ -34,19 +34,19 @@ export interface Sent {
  * Throws OffsiteError (retryable) when the connection breaks.
  */
 export async function uploadStream(
-  sftp: SFTPWrapper,
+  s: RemoteSession,
   source: AsyncIterable<Buffer>,
   remotePath: string,
   onBytes?: (n: number) => void,
 ): Promise<Sent> {
-  const handle = await open(sftp, remotePath);
+  const handle = await open(s, remotePath);
   const hash = createHash('sha256');
   const pending = new Set<Promise<void>>();
   let failure: Error | undefined;
   let offset = 0;
   const send = (piece: Buffer, at: number): void => {
     const p: Promise<void> = new Promise<void>((resolve) => {
-      sftp.write(handle, piece, 0, piece.length, at, (err) => {
+      s.sftp.write(handle, piece, 0, piece.length, at, (err) => {
         if (err) failure ??= err;
         else onBytes?.(piece.length);
         resolve();
@@ -63,28 +63,28 @@ export async function uploadStream(
         const piece = chunk.subarray(off, off + WRITE_BYTES);
         send(piece, offset);
         offset += piece.length;
-        while (pending.size >= IN_FLIGHT && !failure) await Promise.race(pending);
+        while (pending.size >= IN_FLIGHT && !failure) await s.guard(Promise.race(pending));
         if (failure) throw failure;
       }
     }
-    await Promise.all(pending);
+    await s.guard(Promise.all(pending));
     if (failure) throw failure;
   } catch (err) {
     // Best effort: on a dead connection this fails too, and the .part name is overwritten next try.
-    await close(sftp, handle).catch(() => undefined);
+    void close(s, handle).catch(() => undefined);
     if (err instanceof BotError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new OffsiteError('offsite_transfer', `upload of ${remotePath} broke off after ${offset} bytes: ${msg}`, { cause: err });
   }
-  await close(sftp, handle);
+  await close(s, handle);
   return { bytes: offset, sha256: hash.digest('hex') };
 }
 
 /** Downloads a remote file to a local path with parallel reads. */
-export function download(sftp: SFTPWrapper, remotePath: string, localPath: string, onBytes?: (total: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    sftp.fastGet(remotePath, localPath, { concurrency: 32, chunkSize: 64 * 1024, step: (total) => onBytes?.(total) }, (err) =>
+export function download(s: RemoteSession, remotePath: string, localPath: string, onBytes?: (total: number) => void): Promise<void> {
+  return s.guard(new Promise((resolve, reject) => {
+    s.sftp.fastGet(remotePath, localPath, { concurrency: 32, chunkSize: 64 * 1024, step: (total) => onBytes?.(total) }, (err) =>
       err ? reject(new OffsiteError('offsite_transfer', `download of ${remotePath} failed: ${err.message}`, { cause: err })) : resolve(),
     );
-  });
+  }));
 }

@@ -1,5 +1,6 @@
 /** Puts work on the queues with deterministic job ids, so a repeated request never makes a second job. */
 import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { BackupRequest, RestoreRequest } from '../core/ports.ts';
 import type { Queues } from './queues.ts';
 import { backupJobSchema, restoreJobSchema, type BackupJobData } from './schemas.ts';
@@ -36,10 +37,9 @@ export function restoreJobId(requestId: string): string {
  * Enqueues a restore once per request id. `created` is decided atomically in Redis, so any number
  * of approvals arriving at once enqueue one job and exactly one caller sees created=true.
  */
-export async function enqueueRestore(queues: Queues, req: RestoreRequest): Promise<{ jobId: string; created: boolean }> {
+export async function enqueueRestore(queues: Queues, redis: Redis, req: RestoreRequest): Promise<{ jobId: string; created: boolean }> {
   const data = restoreJobSchema.parse(req);
   const jobId = restoreJobId(req.requestId);
-  const redis = await queues.restore.client;
   const marker = `${queues.prefix}:restore-request:${jobId}`;
   const first = await redis.set(marker, new Date().toISOString(), 'EX', 30 * 24 * 3600, 'NX');
   await queues.restore.add('restore', data, { jobId });

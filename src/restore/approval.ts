@@ -83,8 +83,6 @@ export interface ApprovalStore {
   expire(id: string): Promise<SimpleResult>;
   /** Ids of pending requests whose expiry is at or before `now`. */
   due(now?: number): Promise<string[]>;
-  /** Ids of every pending request with its expiry time. */
-  pending(): Promise<Array<{ id: string; expiresAt: number }>>;
 }
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'cancelled', 'expired', 'void'];
@@ -143,10 +141,22 @@ export function createApprovalStore(opts: { redis: Redis; prefix?: string; now?:
     const h = hashSchema.parse(raw);
     const stores = h.stores === '' ? undefined : (h.stores.split(',') as StoreName[]);
     return {
-      ...h,
+      id: h.id,
+      label: h.label,
+      manifestSha256: h.manifestSha256,
+      requestedBy: h.requestedBy,
       stores,
+      channel: h.channel,
+      ts: h.ts,
+      createdAt: h.createdAt,
+      expiresAt: h.expiresAt,
+      required: h.required,
       allowSelf: h.allowSelf === '1',
+      status: h.status,
       approvers: h.approvers === '' ? [] : h.approvers.split(','),
+      decidedBy: h.decidedBy,
+      decidedAt: h.decidedAt,
+      reason: h.reason,
       view: approvalViewSchema.parse(JSON.parse(h.view)),
     };
   }
@@ -241,12 +251,6 @@ export function createApprovalStore(opts: { redis: Redis; prefix?: string; now?:
     },
     async due(at = now()) {
       return redis.zrangebyscore(pendingKey, '-inf', String(at));
-    },
-    async pending() {
-      const flat = await redis.zrange(pendingKey, 0, -1, 'WITHSCORES');
-      const out: Array<{ id: string; expiresAt: number }> = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: flat[i] as string, expiresAt: Number(flat[i + 1]) });
-      return out;
     },
   };
 }

@@ -48,12 +48,16 @@ export function createThreadReporter(client: WebClient, channel: string, ts: str
     lastSentAt = Date.now();
   }
 
+  /** One timer or one send at a time; the next is scheduled when it ends. */
+  let busy = false;
   function schedule(): void {
-    if (timer || finished) return;
+    if (busy || finished) return;
+    busy = true;
     const delay = Math.max(0, lastSentAt + minInterval - Date.now());
     timer = setTimeout(() => {
       timer = undefined;
-      inflight = inflight.then(send).then(() => {
+      inflight = send().finally(() => {
+        busy = false;
         if (latest !== sent) schedule();
       });
     }, delay);
@@ -70,6 +74,7 @@ export function createThreadReporter(client: WebClient, channel: string, ts: str
       if (timer) clearTimeout(timer);
       timer = undefined;
       await inflight;
+      busy = false;
       if (progressTs !== undefined) await send();
       const icon = result.ok ? ':white_check_mark:' : ':x:';
       try {

@@ -1,27 +1,40 @@
-/** `crvs-backup backup [--label L] [--stores a,b]` */
-import { runBackup } from '../../backup/run-backup.ts';
+/**
+ * `crvs-backup backup [--label L] [--stores a,b] [--wait-lock SECONDS]`: runs the nightly pipeline
+ * in this process (the same function as the bot's backup job, under the same shared lock; recorded
+ * in the history and reported to SLACK_CHANNEL when Slack is configured).
+ */
+import { InputError } from '../../errors.ts';
+import { runPipelineInProcess } from '../../pipeline/in-process.ts';
 import { parseStores } from './stores-flag.ts';
 import { allowOnly, stringFlag, type Args } from '../args.ts';
 import { createPrinter, formatBytes } from '../output.ts';
 import type { Runtime } from '../../runtime.ts';
 
-export const BACKUP_USAGE = 'crvs-backup backup [--label L] [--stores mongo,elasticsearch,influxdb,minio]';
+export const BACKUP_USAGE = 'crvs-backup backup [--label L] [--stores mongo,elasticsearch,influxdb,minio] [--wait-lock SECONDS]';
 
 export async function backupCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['label', 'stores'], BACKUP_USAGE);
+  allowOnly(args, ['label', 'stores', 'wait-lock'], BACKUP_USAGE);
+  const wait = stringFlag(args, 'wait-lock') ?? '0';
+  const waitSeconds = Number(wait);
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 86_400) throw new InputError(`--wait-lock must be a number of seconds (0–86400), not "${wait}"`);
   const printer = createPrinter();
-  const outcome = await runBackup(rt.deps, {
+  const result = await runPipelineInProcess(rt, {
     label: stringFlag(args, 'label'),
     stores: parseStores(stringFlag(args, 'stores')),
-    requestedBy: 'cli',
     onProgress: (p) => printer.progress(p),
+    lockWaitMs: waitSeconds * 1000,
   });
   printer.done();
-  const { manifest } = outcome;
-  for (const s of manifest.stores) {
-    const bytes = manifest.artifacts.filter((a) => a.store === s.store).reduce((n, a) => n + a.bytes, 0);
-    printer.line(s.ok ? `✓ ${s.store}: ${formatBytes(bytes)} in ${(s.durationMs / 1000).toFixed(1)} s` : `✗ ${s.store}: ${s.error ?? 'failed'}`);
+  for (const s of result.stores) {
+    printer.line(s.ok ? `✓ ${s.store}: ${formatBytes(s.bytes)} in ${(s.durationMs / 1000).toFixed(1)} s` : `✗ ${s.store}: ${s.error ?? 'failed'}`);
   }
-  printer.line(outcome.ok ? `Backup set ${manifest.label} is complete.` : `Backup set ${manifest.label} is PARTIAL: it cannot be relied on for a full restore.`);
-  return outcome.ok ? 0 : 1;
+  if (result.verify.status !== 'skipped') printer.line(`verify: ${result.verify.status}`);
+  if (result.offsite.status !== 'not-configured') printer.line(`offsite: ${result.offsite.status}${result.offsite.detail ? ` (${result.offsite.detail})` : ''}`);
+  for (const p of result.problems) printer.line(`! ${p}`);
+  for (const w of result.warnings) printer.line(`warning: ${w}`);
+  const label = result.label ?? '(none)';
+  if (result.outcome === 'ok') printer.line(`Backup set ${label} is complete.`);
+  else if (result.outcome === 'partial') printer.line(`Backup set ${label} is PARTIAL: it cannot be relied on for a full restore.`);
+  else printer.line(result.outcome === 'skipped' ? 'Backup skipped.' : `Backup FAILED${result.label ? ` (set ${label})` : ''}.`);
+  return result.outcome === 'ok' ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 /** The MinIO client with bounded waits, and the few bucket operations the adapter builds on. */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { Client } from 'minio';
+import { Client, S3Error } from 'minio';
 import type { Config } from '../../config.ts';
 import { StoreError } from '../../errors.ts';
 
@@ -118,14 +118,18 @@ export async function bucketCounts(client: Client, buckets: string[]): Promise<R
 
 /** The server's version from the admin info API; a plain description when it is not allowed. */
 export async function serverVersion(client: Client): Promise<string> {
-  // The S3 API has no version call; the admin API does, under /minio/admin/v3, signed like S3.
-  const res = await client.makeRequestAsync({ method: 'GET', bucketName: 'minio', objectName: 'admin/v3/info' }, '', [200, 403]);
+  // The S3 API has no version call; the admin API does, under /minio/admin/v3, signed like S3
+  // (region given so the client does not first ask the "minio" bucket for its location).
+  let res: http.IncomingMessage;
+  try {
+    res = await client.makeRequestAsync({ method: 'GET', bucketName: 'minio', objectName: 'admin/v3/info' }, '', [200], 'us-east-1');
+  } catch (err) {
+    if (!(err instanceof S3Error)) throw err;
+    await client.listBuckets();
+    return 'MinIO (version hidden: no admin access)';
+  }
   let body = '';
   for await (const chunk of res) body += String(chunk);
-  if (res.statusCode !== 200) {
-    await client.listBuckets();
-    return 'MinIO (version hidden: these credentials have no admin rights)';
-  }
   try {
     const info = JSON.parse(body) as { servers?: Array<{ version?: unknown }> };
     const v = info.servers?.[0]?.version;

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { BSON, EJSON } from 'mongodb';
+import { BSON } from 'mongodb';
 import { z } from 'zod';
 import { namespaceOf, type ArchiveHeader, type CollectionInfo } from './archive-format.ts';
 import { ArchiveFormatError, readArchive } from './archive-reader.ts';
@@ -39,6 +39,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
+const MAX_PROBLEMS = 20;
+
 const metadataSchema = z.object({
   options: z.record(z.unknown()).optional(),
   indexes: z.array(z.record(z.unknown())).nullish(),
@@ -49,7 +51,7 @@ const metadataSchema = z.object({
 
 function parseMetadata(text: string, collection: string, type: string | undefined): CollectionInfo {
   if (text.trim() === '') return { options: {}, indexes: [], collectionName: collection, type: type ?? 'collection' };
-  const raw: unknown = EJSON.parse(text, { relaxed: false });
+  const raw: unknown = BSON.EJSON.parse(text, { relaxed: false });
   const m = metadataSchema.parse(raw);
   return {
     options: m.options ?? {},
@@ -110,7 +112,8 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
           break;
         }
         case 'segment':
-          if (!crcs.has(ev.ns)) summary.problems.push(`data of ${ev.ns}, which the prelude does not announce`);
+          // A time-series collection's data comes as <db>.system.buckets.<name> (reported once, below).
+          if (!crcs.has(ev.ns) && !isBucketsOfTimeseries(ev.ns, byNs)) summary.problems.push(`data of ${ev.ns}, which the prelude does not announce`);
           if (closed.has(ev.ns)) summary.problems.push(`data of ${ev.ns} after its EOF block`);
           break;
         case 'document': {
@@ -131,19 +134,28 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
           break;
         }
       }
-      if (summary.problems.length >= 20) break;
+      if (summary.problems.length >= MAX_PROBLEMS) {
+        summary.problems.push('stopped reading after too many problems');
+        return summary;
+      }
     }
   } catch (err) {
     if (options.signal?.aborted) throw err;
     summary.problems.push(describeFailure(err));
-    stream?.destroy();
     return summary;
+  } finally {
+    stream?.destroy();
   }
   for (const c of summary.collections) {
     if (c.info.type === 'timeseries') summary.problems.push(`${c.ns} is a time-series collection, which this tool does not restore`);
     else if (!closed.has(c.ns)) summary.problems.push(`archive ends before ${c.ns} is complete`);
   }
   return summary;
+}
+
+function isBucketsOfTimeseries(ns: string, byNs: Map<string, ArchiveCollection>): boolean {
+  const m = /^(.*)\.system\.buckets\.(.+)$/.exec(ns);
+  return m !== null && byNs.get(`${m[1]}.${m[2]}`)?.info.type === 'timeseries';
 }
 
 function decodeOrReport(bytes: Buffer, ns: string, problems: string[]): void {

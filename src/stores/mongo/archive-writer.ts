@@ -3,7 +3,7 @@
  * documents one at a time from each namespace's source, so a collection is never held in memory.
  * Collections are written one after another (no interleaving), each closed by its EOF block.
  */
-import { BSON, EJSON, Long } from 'mongodb';
+import { BSON, Long } from 'mongodb';
 import { ARCHIVE_FORMAT_VERSION, ARCHIVE_MAGIC, TERMINATOR, namespaceOf, type CollectionInfo } from './archive-format.ts';
 import { Crc64 } from './crc64.ts';
 
@@ -44,7 +44,7 @@ export function metadataJson(info: CollectionInfo): string {
   if (info.uuid) doc['uuid'] = info.uuid;
   doc['collectionName'] = info.collectionName;
   doc['type'] = info.type;
-  return EJSON.stringify(doc, { relaxed: false });
+  return BSON.EJSON.stringify(doc, { relaxed: false });
 }
 
 /** Gathers small pieces into chunks of about CHUNK_BYTES, so downstream streams see few large writes. */

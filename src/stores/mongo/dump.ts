@@ -77,7 +77,10 @@ export async function dumpDatabase(client: MongoClient, dbName: string, file: st
     throw err;
   }
   const counts: Record<string, number> = {};
-  for (const [ns, n] of stats.counts) if (infos.find((i) => `${dbName}.${i.collectionName}` === ns)?.type === 'collection') counts[ns] = n;
+  for (const info of infos) {
+    const ns = `${dbName}.${info.collectionName}`;
+    if (info.type === 'collection') counts[ns] = stats.counts.get(ns) ?? 0;
+  }
   return {
     ...digest.result(),
     counts,

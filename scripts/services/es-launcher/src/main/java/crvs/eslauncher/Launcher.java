@@ -24,6 +24,16 @@ public final class Launcher {
     private Launcher() {}
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (Throwable t) {
+            // Threads started before the failure would keep the JVM alive without a working node.
+            t.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         if (args.length != 6) {
             System.err.println("usage: Launcher <home> <data> <logs> <repo> <httpPort> <transportPort>");
             System.exit(2);
@@ -44,12 +54,14 @@ public final class Launcher {
             .put("discovery.type", "single-node")
             // A shared developer disk may be fuller than the default watermarks allow.
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
+            // Test fingerprints page through documents sorted by _id, which 8.x refuses by default.
+            .put("indices.id_field_data.enabled", true)
             .build();
         LogConfigurator.registerErrorListener();
         LogConfigurator.configureWithoutConfig(settings);
         LogConfigurator.configureESLogging();
         Environment env = InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), home.resolve("config"), () -> "crvs-local-node");
-        Node node = ClasspathNode.create(env, List.of(Netty4Plugin.class));
+        Node node = ClasspathNode.create(env, List.of(Netty4Plugin.class, RootInfoPlugin.class));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

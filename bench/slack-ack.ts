@@ -1,0 +1,114 @@
+/**
+ * Ack latency of the Slack surface: time from sending a signed request to the receiver's HTTP
+ * answer, for 50 concurrent slash commands and 50 concurrent approval clicks, with real Redis
+ * (started by the harness if needed) and the fake Slack Web API.
+ *
+ *   npx tsx bench/slack-ack.ts
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { up, servicesEnv } from '../scripts/services/harness.ts';
+import { loadConfig } from '../src/config.ts';
+import type { BotCore, SetSummary } from '../src/core/ports.ts';
+import { clickButton, sendSlashCommand, startFakeSlack, waitFor } from '../src/fake-slack/index.ts';
+import { createLogger } from '../src/log.ts';
+import { createSlackApp } from '../src/slack/app.ts';
+import { APPROVAL_ACTIONS } from '../src/slack/blocks/approval-card.ts';
+
+const N = 50;
+const SECRET = 'bench-signing-secret';
+const CHANNEL = 'CBENCH001';
+const OPERATOR = 'UOPERBNCH';
+const APPROVERS = ['UAPPRBNCA', 'UAPPRBNCB'] as const;
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? Number.NaN;
+}
+
+function report(name: string, ms: number[]): void {
+  const s = [...ms].sort((a, b) => a - b);
+  const f = (n: number): string => n.toFixed(1).padStart(7);
+  console.log(`${name.padEnd(40)} n=${s.length}  p50 ${f(percentile(s, 50))} ms  p99 ${f(percentile(s, 99))} ms  max ${f(s.at(-1) ?? 0)} ms`);
+}
+
+function benchCore(): BotCore & { restores: number } {
+  const set: SetSummary = { label: '2026-11-25', createdAt: new Date(Date.now() - 3 * 3600_000).toISOString(), complete: true, failedStores: [], bytes: 1e8, manifestSha256: 'c'.repeat(64), location: 'local' };
+  const core = {
+    restores: 0,
+    enqueueBackup: async () => ({ jobId: 'backup-bench' }),
+    listSets: async () => [set],
+    status: async () => ({ running: [], lastComplete: set, nextRun: undefined, lock: undefined }),
+    history: async () => [],
+    validateForRestore: async () => ({ ok: true as const, set, comparison: [{ store: 'mongo' as const, current: 10, inSet: 9 }] }),
+    enqueueRestore: async (r: { requestId: string }) => {
+      core.restores += 1;
+      return { jobId: r.requestId, created: true };
+    },
+  };
+  return core;
+}
+
+async function main(): Promise<void> {
+  await up({ only: ['redis'], log: () => undefined });
+  const users = [OPERATOR, ...APPROVERS].map((id) => ({ id, name: id.toLowerCase() }));
+  const fake = await startFakeSlack({ botToken: 'xoxb-bench', users });
+  const root = mkdtempSync(join(tmpdir(), 'crvs-bench-'));
+  const config = loadConfig({
+    ...servicesEnv(),
+    BACKUP_ROOT: root,
+    SLACK_MODE: 'http',
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    SLACK_OPERATORS: OPERATOR,
+    SLACK_APPROVERS: APPROVERS.join(','),
+  });
+  const redis = new Redis(config.redisUrl);
+  const core = benchCore();
+  const surface = createSlackApp({ config, core, redis, logger: createLogger('silent'), listen: { host: '127.0.0.1', port: 0 }, redisPrefix: `bench:${Date.now()}` });
+  await surface.start();
+  const bot = { url: `http://127.0.0.1:${surface.port()}/slack/events`, signingSecret: SECRET };
+  try {
+    // Warm-up: first request pays auth.test, role lookups and Lua script loading.
+    await sendSlashCommand(fake, bot, { command: '/backup', text: 'status', user: OPERATOR, channel: CHANNEL });
+    await new Promise((r) => setTimeout(r, 200));
+
+    const sequential: number[] = [];
+    for (let i = 0; i < N; i += 1) sequential.push((await sendSlashCommand(fake, bot, { command: '/backup', text: 'status', user: OPERATOR, channel: CHANNEL })).ms);
+    report('/backup status, one at a time (ack)', sequential);
+    await new Promise((r) => setTimeout(r, 200));
+
+    const statuses = await Promise.all(Array.from({ length: N }, () => sendSlashCommand(fake, bot, { command: '/backup', text: 'status', user: OPERATOR, channel: CHANNEL })));
+    report('/backup status, 50 at once (ack)', statuses.map((r) => r.ms));
+
+    const restores = await Promise.all(Array.from({ length: N }, () => sendSlashCommand(fake, bot, { command: '/restore', text: '2026-11-25', user: OPERATOR, channel: CHANNEL })));
+    report('/restore <label>, 50 at once (ack)', restores.map((r) => r.ms));
+    const cards = await waitFor(() => {
+      const c = fake.messages.filter((m) => m.text.startsWith('Restore request'));
+      return c.length === N ? c : undefined;
+    }, 30_000, 'all approval cards');
+    await new Promise((r) => setTimeout(r, 300));
+
+    const card = cards[0]!;
+    const started = performance.now();
+    const clicks = await Promise.all(Array.from({ length: N }, (_, i) => clickButton(fake, bot, { user: APPROVERS[i % 2]!, channel: CHANNEL, ts: card.ts, actionId: APPROVAL_ACTIONS.approve })));
+    report('approve click, one card (ack)', clicks.map((r) => r.ms));
+    await waitFor(() => core.restores === 1 && JSON.stringify(fake.message(CHANNEL, card.ts)?.blocks).includes('*Approved*'), 10_000, 'approved card');
+    console.log(`${'50 clicks → card shows Approved'.padEnd(40)} ${(performance.now() - started).toFixed(1)} ms, restores enqueued: ${core.restores}`);
+
+    const spread = await Promise.all(cards.slice(1, N).map((c) => clickButton(fake, bot, { user: APPROVERS[0], channel: CHANNEL, ts: c.ts, actionId: APPROVAL_ACTIONS.approve })));
+    report(`approve click, ${N - 1} cards (ack)`, spread.map((r) => r.ms));
+    await new Promise((r) => setTimeout(r, 500));
+    const updates = fake.calls.filter((c) => c.method === 'chat.update').length;
+    console.log(`chat.update calls for all of the above: ${updates}`);
+  } finally {
+    await surface.stop();
+    await fake.close();
+    redis.disconnect();
+  }
+}
+
+await main();

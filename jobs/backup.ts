@@ -1,0 +1,64 @@
+/** The backup processor: one job = one run of the nightly pipeline (scheduled or manual). */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BackupDeps } from '../src/backup/deps.ts';
+import type { HistoryStore } from '../src/history/history.ts';
+import { runPipeline } from '../src/pipeline/run-pipeline.ts';
+import type { OffsiteCopier, PipelineResult } from '../src/pipeline/types.ts';
+import { backupJobSchema, parseJobData, type BackupJobData } from '../src/queue/schemas.ts';
+import { createSlackReporter, type SlackChat } from '../src/report/poster.ts';
+
+export interface BackupJobDeps {
+  backup: BackupDeps;
+  /** The connection the shared operations lock is taken on (the same one the restore job uses). */
+  redis: Redis;
+  history: HistoryStore;
+  offsite: OffsiteCopier | undefined;
+  /** The Slack Web API client; undefined = no report is posted (logged only). */
+  slack: SlackChat | undefined;
+  nextRun: () => Promise<Date | undefined>;
+  /** How long a backup waits for a restore to release the lock before it is skipped (default 30 min). */
+  lockWaitMs?: number;
+  offsiteTimeoutMs?: number;
+}
+
+/** What a finished backup job returns (kept by BullMQ with the job). */
+export interface BackupJobResult {
+  outcome: PipelineResult['outcome'];
+  label: string | undefined;
+  problems: string[];
+}
+
+export function createBackupProcessor(deps: BackupJobDeps): (job: Job<BackupJobData>, token?: string, signal?: AbortSignal) => Promise<BackupJobResult> {
+  return async (job, _token, signal) => {
+    const data = parseJobData(backupJobSchema, job.data, 'backup');
+    const { config, logger } = deps.backup;
+    const channel = config.slack.channel;
+    const reporter =
+      deps.slack && channel
+        ? createSlackReporter(deps.slack, { channel, oncallGroup: config.slack.oncallGroup, timeZone: config.timeZone, requestThread: data.report })
+        : undefined;
+    const result = await runPipeline(
+      {
+        backup: deps.backup,
+        redis: deps.redis,
+        history: deps.history,
+        offsite: deps.offsite,
+        reporter,
+        nextRun: deps.nextRun,
+        lockWaitMs: deps.lockWaitMs ?? 30 * 60_000,
+        offsiteTimeoutMs: deps.offsiteTimeoutMs ?? config.storeTimeoutMs,
+      },
+      {
+        runId: job.id ?? `backup-${Date.now()}`,
+        trigger: data.trigger,
+        requestedBy: data.requestedBy,
+        label: data.label,
+        stores: data.stores,
+        signal,
+      },
+    );
+    logger.info({ jobId: job.id, label: result.label, outcome: result.outcome }, 'backup run finished');
+    return { outcome: result.outcome, label: result.label, problems: result.problems };
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Starts the BullMQ workers (one file per processor) and the schedulers. main.ts calls
+ * startSchedulers() then startWorkers(); both are safe to call on every start-up.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../src/log.ts';
+import { userMessage } from '../src/errors.ts';
+import { QUEUE_NAMES } from '../src/queue/names.ts';
+import type { Queues } from '../src/queue/queues.ts';
+import { enqueueStartupDeadmanCheck, upsertSchedulers, type SchedulerOptions } from '../src/queue/scheduler.ts';
+import type { RestoreJobData } from '../src/queue/schemas.ts';
+import type { Config } from '../src/config.ts';
+import type { DeadmanDeps } from '../src/deadman/check.ts';
+import { createBackupProcessor, type BackupJobDeps } from './backup.ts';
+import { createDeadmanProcessor } from './deadman.ts';
+
+/** The restore processor (jobs/restore.ts, written separately) has this shape. */
+export type RestoreProcessor = (job: Job<RestoreJobData>, token?: string, signal?: AbortSignal) => Promise<unknown>;
+
+export interface WorkerDeps {
+  /** A connection with maxRetriesPerRequest: null (createRedis in src/queue/queues.ts). */
+  connection: Redis;
+  queues: Queues;
+  logger: Logger;
+  backup: BackupJobDeps;
+  deadman: DeadmanDeps;
+  /** jobs/restore.ts's processor; without it restore jobs wait in their queue. */
+  restore?: RestoreProcessor;
+}
+
+export interface Workers {
+  close(): Promise<void>;
+}
+
+/**
+ * Long jobs: BullMQ renews a job's lock every lockDuration/2 while the process lives; if the
+ * process dies the job is seen as stalled after stalledInterval and retried once.
+ */
+const LONG_JOB = { concurrency: 1, lockDuration: 120_000, stalledInterval: 60_000, maxStalledCount: 1 } as const;
+
+export function startWorkers(deps: WorkerDeps): Workers {
+  const common = { connection: deps.connection, prefix: deps.queues.prefix };
+  const workers: Worker[] = [
+    new Worker(QUEUE_NAMES.backup, createBackupProcessor(deps.backup), { ...common, ...LONG_JOB }),
+    new Worker(QUEUE_NAMES.deadman, createDeadmanProcessor(deps.deadman), { ...common, concurrency: 1 }),
+  ];
+  // A restore cut short by a crash is never restarted by itself: a person decides (it is destructive).
+  if (deps.restore) workers.push(new Worker(QUEUE_NAMES.restore, deps.restore, { ...common, ...LONG_JOB, maxStalledCount: 0 }));
+  for (const w of workers) {
+    w.on('failed', (job, err) => deps.logger.error({ queue: w.name, jobId: job?.id, err: userMessage(err) }, 'job failed'));
+    w.on('error', (err) => deps.logger.error({ queue: w.name, err: userMessage(err) }, 'worker error'));
+  }
+  return {
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.close()));
+    },
+  };
+}
+
+export interface SchedulerHandle {
+  close(): void;
+}
+
+/**
+ * Upserts the nightly and dead-man schedulers (stable ids), queues the start-up dead-man check,
+ * and re-upserts every `watchdogMs` (default 5 min): if Redis is wiped or a scheduled job is lost
+ * while the bot runs, the schedulers come back within minutes instead of at the next restart.
+ */
+export async function startSchedulers(
+  queues: Queues,
+  config: Pick<Config, 'cron' | 'timeZone'>,
+  opts: SchedulerOptions & { watchdogMs?: number; logger?: Logger } = {},
+): Promise<SchedulerHandle> {
+  await upsertSchedulers(queues, config, opts);
+  await enqueueStartupDeadmanCheck(queues);
+  const timer = setInterval(() => {
+    upsertSchedulers(queues, config, opts).catch((err: unknown) => opts.logger?.warn({ err: userMessage(err) }, 'scheduler upsert failed'));
+  }, opts.watchdogMs ?? 5 * 60_000);
+  timer.unref();
+  return {
+    close() {
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The restore processor: one job = one approved restore request (job id = request id), run or
+ * resumed from its checkpoints by src/restore/restore-job.ts. What happens to the job afterwards:
+ *   refused / failed       → UnrecoverableError (a human decides; never an automatic retry)
+ *   worker stopping        → delayed again, resumes at the same step on the next worker
+ *   lock held by another   → delayed a minute, at most MAX_LOCK_WAITS times
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BackupDeps } from '../src/backup/deps.ts';
+import type { Executor } from '../src/exec/index.ts';
+import { LockBusyError } from '../src/lock.ts';
+import { parseJobData, restoreJobSchema, type RestoreJobData } from '../src/queue/schemas.ts';
+import type { ChangelogReader } from '../src/restore/migrations.ts';
+import { RestoreFailedError, runRestoreJob, type RestoreJobResult } from '../src/restore/restore-job.ts';
+import { slackThreadPoster, type SlackThreadClient, type ThreadPoster } from '../src/restore/thread-poster.ts';
+import { InterruptedError } from '../src/restore/wait.ts';
+import type { Logger } from '../src/log.ts';
+
+export interface RestoreProcessorDeps {
+  backup: BackupDeps;
+  redis: Redis;
+  /** The Slack Web API client; undefined = progress is only logged. */
+  slack: SlackThreadClient | undefined;
+  /** Overrides for tests; by default SSH to config.manager and the MongoDB of config.mongo. */
+  manager?: Executor;
+  changelog?: ChangelogReader;
+  lockWaitMs?: number;
+  redeployPollMs?: number;
+  /** Builds the thread poster (tests pass a recording one); default: Slack, else the log. */
+  poster?: (data: RestoreJobData) => ThreadPoster;
+}
+
+const LOCK_RETRY_MS = 60_000;
+const MAX_LOCK_WAITS = 60;
+
+function logPoster(logger: Logger): ThreadPoster {
+  return {
+    async post(text) {
+      logger.info({ text }, 'restore report');
+      return undefined;
+    },
+    async update(_ts, text) {
+      logger.info({ text }, 'restore report');
+    },
+  };
+}
+
+export function createRestoreProcessor(deps: RestoreProcessorDeps): (job: Job<RestoreJobData>, token?: string, signal?: AbortSignal) => Promise<RestoreJobResult> {
+  return async (job, token, signal) => {
+    const data = parseJobData(restoreJobSchema, job.data, 'restore');
+    const { logger } = deps.backup;
+    const poster =
+      deps.poster?.(data) ?? (deps.slack ? slackThreadPoster(deps.slack, data.report.channel, data.report.threadTs) : logPoster(logger.child({ requestId: data.requestId })));
+    try {
+      return await runRestoreJob(
+        { backup: deps.backup, redis: deps.redis, poster, manager: deps.manager, changelog: deps.changelog, lockWaitMs: deps.lockWaitMs, redeployPollMs: deps.redeployPollMs },
+        data,
+        { signal },
+      );
+    } catch (err) {
+      if (err instanceof RestoreFailedError) throw new UnrecoverableError(err.message);
+      const again = err instanceof InterruptedError ? 1000 : err instanceof LockBusyError && job.attemptsStarted < MAX_LOCK_WAITS ? LOCK_RETRY_MS : undefined;
+      if (again !== undefined && token) {
+        logger.info({ requestId: data.requestId, reason: (err as Error).message }, 'restore job delayed');
+        await job.moveToDelayed(Date.now() + again, token);
+        throw new DelayedError();
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The BotCore behind the chat surfaces: work goes on the BullMQ queues; sets come from the local
+ * manifests and (when configured) the backup server; status from BullMQ, the scheduler and the lock.
+ */
+import type { Redis } from 'ioredis';
+import { withTimeout, type BackupDeps } from '../backup/deps.ts';
+import { nearestLabels } from '../backup/labels.ts';
+import { isComplete, listManifests, listOrphanLabels, readManifest, type Manifest } from '../backup/manifest.ts';
+import { verifySet } from '../backup/verify-set.ts';
+import { userMessage } from '../errors.ts';
+import { toPortEntry, type HistoryStore } from '../history/history.ts';
+import { currentLock } from '../lock.ts';
+import type { OffsiteCopier, RemoteSetInfo } from '../pipeline/types.ts';
+import { enqueueBackup, enqueueRestore } from '../queue/producer.ts';
+import type { Queues } from '../queue/queues.ts';
+import { nextNightlyRun } from '../queue/scheduler.ts';
+import type { StoreName } from '../stores/types.ts';
+import type { BotCore, RestoreValidation, SetSummary, StatusInfo, StoreComparison } from './ports.ts';
+
+export interface CoreDeps {
+  backup: BackupDeps;
+  queues: Queues;
+  redis: Redis;
+  history: HistoryStore;
+  offsite: OffsiteCopier | undefined;
+  /** Bound on listing / pulling from the backup server (default 10 minutes). */
+  offsiteTimeoutMs?: number;
+}
+
+export function summarize(manifest: Manifest, sha256: string, location: SetSummary['location']): SetSummary {
+  return {
+    label: manifest.label,
+    createdAt: manifest.createdAt,
+    complete: isComplete(manifest),
+    failedStores: manifest.stores.filter((s) => !s.ok).map((s) => s.store),
+    bytes: manifest.artifacts.reduce((n, a) => n + a.bytes, 0),
+    manifestSha256: sha256,
+    location,
+  };
+}
+
+function remoteSummary(r: RemoteSetInfo): SetSummary {
+  return { label: r.label, createdAt: r.createdAt ?? '', complete: r.complete, failedStores: [], bytes: r.bytes, manifestSha256: r.manifestSha256, location: 'remote' };
+}
+
+function sum(counts: Record<string, number>): number {
+  let n = 0;
+  for (const v of Object.values(counts)) n += v;
+  return n;
+}
+
+export function createCore(deps: CoreDeps): BotCore {
+  const { config, logger } = deps.backup;
+  const offsiteMs = deps.offsiteTimeoutMs ?? 600_000;
+
+  async function remoteSets(): Promise<RemoteSetInfo[]> {
+    const { offsite } = deps;
+    if (!offsite) return [];
+    try {
+      return await withTimeout('listing the backup server', Math.min(offsiteMs, 120_000), undefined, (s) => offsite.listSets(s));
+    } catch (err) {
+      logger.warn({ err: userMessage(err) }, 'remote set listing failed');
+      return [];
+    }
+  }
+
+  async function listSets(): Promise<SetSummary[]> {
+    const local = (await listManifests(config.backupRoot)).map((m) => summarize(m.manifest, m.sha256, 'local'));
+    const byLabel = new Map(local.map((s) => [s.label, s]));
+    for (const r of await remoteSets()) {
+      const here = byLabel.get(r.label);
+      if (here) here.location = 'both';
+      else byLabel.set(r.label, remoteSummary(r));
+    }
+    return [...byLabel.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** A date names the newest complete set of that day (`2026-11-26` or `2026-11-26-013000`). */
+  function resolveLabel(wanted: string, sets: SetSummary[]): string {
+    if (sets.some((s) => s.label === wanted)) return wanted;
+    if (/^\d{4}-\d{2}-\d{2}$/.test(wanted)) {
+      const sameDay = sets.filter((s) => s.label.startsWith(`${wanted}-`) && s.complete);
+      if (sameDay[0]) return sameDay[0].label;
+    }
+    return wanted;
+  }
+
+  async function comparison(manifest: Manifest): Promise<StoreComparison[]> {
+    const out: StoreComparison[] = [];
+    for (const s of manifest.stores) {
+      if (!s.ok) continue;
+      const inSet = manifest.artifacts.filter((a) => a.store === s.store).reduce((n, a) => n + sum(a.counts), 0);
+      const adapter = deps.backup.adapters.get(s.store as StoreName);
+      let current: number | undefined;
+      if (adapter) {
+        current = await withTimeout(`${s.store}: counting records`, config.connectTimeoutMs * 6, undefined, () => adapter.counts())
+          .then(sum)
+          .catch(() => undefined);
+      }
+      out.push({ store: s.store, current, inSet });
+    }
+    return out;
+  }
+
+  async function validateForRestore(labelOrDate: string): Promise<RestoreValidation> {
+    const sets = await listSets();
+    const label = resolveLabel(labelOrDate.trim(), sets);
+    const known = sets.map((s) => s.label);
+    const orphans = await listOrphanLabels(config.backupRoot, new Set(known));
+    const nearest = (): string[] => nearestLabels(label, [...known, ...orphans]);
+    const entry = sets.find((s) => s.label === label);
+    if (entry?.location === 'remote' && deps.offsite) {
+      const { offsite } = deps;
+      try {
+        await withTimeout(`downloading ${label} from the backup server`, offsiteMs, undefined, (s) => offsite.pullSet(label, s));
+      } catch (err) {
+        return { ok: false, problems: [`${label} is only on the backup server and could not be downloaded: ${userMessage(err)}`], nearest: nearest() };
+      }
+    }
+    let problems: string[];
+    try {
+      problems = (await verifySet(deps.backup, label)).problems;
+    } catch (err) {
+      return { ok: false, problems: [userMessage(err)], nearest: nearest() };
+    }
+    const read = await readManifest(config.backupRoot, label).catch(() => undefined);
+    if (!read) return { ok: false, problems: problems.length > 0 ? problems : [`${label} has no manifest`], nearest: nearest() };
+    if (problems.length > 0) return { ok: false, problems, nearest: nearest() };
+    const location = entry?.location === 'remote' ? 'both' : (entry?.location ?? 'local');
+    return { ok: true, set: summarize(read.manifest, read.sha256, location), comparison: await comparison(read.manifest) };
+  }
+
+  async function status(): Promise<StatusInfo> {
+    const [backups, restores] = await Promise.all([deps.queues.backup.getActive(), deps.queues.restore.getActive()]);
+    const running: StatusInfo['running'] = [];
+    for (const j of backups) running.push({ id: j.id ?? '', kind: 'backup', label: j.data.label ?? '(today)', startedAt: new Date(j.processedOn ?? j.timestamp).toISOString() });
+    for (const j of restores) running.push({ id: j.id ?? '', kind: 'restore', label: j.data.label, startedAt: new Date(j.processedOn ?? j.timestamp).toISOString() });
+    const newest = (await listManifests(config.backupRoot)).find((m) => isComplete(m.manifest));
+    const lock = await currentLock(deps.redis);
+    const next = await nextNightlyRun(deps.queues);
+    return {
+      running,
+      lastComplete: newest ? summarize(newest.manifest, newest.sha256, 'local') : undefined,
+      nextRun: next?.toISOString(),
+      lock: lock ? { holder: lock.holder, since: lock.since } : undefined,
+    };
+  }
+
+  return {
+    enqueueBackup: (req) => enqueueBackup(deps.queues, req, deps.backup.now?.() ?? new Date()),
+    listSets,
+    status,
+    async history(limit) {
+      return (await deps.history.list(limit)).map(toPortEntry);
+    },
+    validateForRestore,
+    enqueueRestore: (req) => enqueueRestore(deps.queues, deps.redis, req),
+  };
+}

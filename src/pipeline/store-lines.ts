@@ -1,0 +1,41 @@
+/** One line per store of a finished set, compared with the previous set that holds that store. */
+import type { Manifest } from '../backup/manifest.ts';
+import type { StoreName } from '../stores/types.ts';
+import { SHRINK_WARN_PERCENT, type StoreLine } from './types.ts';
+
+function totals(m: Manifest, store: StoreName): { bytes: number; records: number } {
+  let bytes = 0;
+  let records = 0;
+  for (const a of m.artifacts) {
+    if (a.store !== store) continue;
+    bytes += a.bytes;
+    for (const n of Object.values(a.counts)) records += n;
+  }
+  return { bytes, records };
+}
+
+function holds(m: Manifest, store: StoreName): boolean {
+  const result = m.stores.find((s) => s.store === store);
+  return result?.ok === true && !(m.pruned ?? []).includes(store) && m.artifacts.some((a) => a.store === store);
+}
+
+/** `previous` are earlier manifests, newest first (the current one may be among them: it is skipped). */
+export function storeLines(current: Manifest, previous: Manifest[]): StoreLine[] {
+  return current.stores.map((s) => {
+    const { bytes, records } = totals(current, s.store);
+    const line: StoreLine = { store: s.store, ok: s.ok, bytes, records, durationMs: s.durationMs, shrank: false };
+    if (s.error) line.error = s.error;
+    if (!s.ok) return line;
+    const before = previous.find((m) => m.label !== current.label && m.createdAt < current.createdAt && holds(m, s.store));
+    if (!before) return line;
+    const old = totals(before, s.store);
+    // Elasticsearch artifacts have no size of their own (the repository is shared): compare records.
+    const [now, then] = old.bytes > 0 && bytes > 0 ? [bytes, old.bytes] : [records, old.records];
+    if (then > 0) {
+      line.changePercent = (100 * (now - then)) / then;
+      line.previousLabel = before.label;
+      line.shrank = line.changePercent < -SHRINK_WARN_PERCENT;
+    }
+    return line;
+  });
+}

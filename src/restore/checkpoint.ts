@@ -1,0 +1,116 @@
+/**
+ * Checkpoints of one restore job in Redis (one hash per request id), so that a worker that dies or
+ * restarts resumes at the step it was on instead of repeating — or skipping — a destructive step.
+ */
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { StoreName } from '../stores/types.ts';
+
+export type StepName = 'verify' | 'safety-backup' | `restore:${StoreName}` | 'stack-down' | 'docker-restart' | 'deploy' | 'migrations';
+export type StepState = 'pending' | 'started' | 'done' | 'failed';
+
+const stepSchema = z.object({
+  state: z.enum(['pending', 'started', 'done', 'failed']),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  /** Time spent in the step, summed over attempts (a resumed step adds its new attempt). */
+  durationMs: z.number().default(0),
+  attempts: z.number().default(0),
+  counts: z.record(z.number()).optional(),
+  note: z.string().optional(),
+});
+export type StepRecord = z.infer<typeof stepSchema>;
+
+/** State of the migration watch that must survive a restart of the bot. */
+const migrationWatchSchema = z.object({
+  startedAt: z.number(),
+  /** ts of the one progress message that is edited. */
+  messageTs: z.string().optional(),
+  /** Applied migrations per database when the watch began. */
+  baseline: z.record(z.number()),
+});
+export type MigrationWatchState = z.infer<typeof migrationWatchSchema>;
+
+const metaSchema = z.object({
+  safetyLabel: z.string().optional(),
+  /** When the job first started (a resumed job keeps it, for the total duration). */
+  startedAt: z.number().optional(),
+  statusTs: z.string().optional(),
+  outcome: z.enum(['running', 'done', 'failed', 'refused']).optional(),
+  /** Text of the final report, returned as is when a finished job is run again. */
+  finalText: z.string().optional(),
+  migration: migrationWatchSchema.optional(),
+});
+export type RestoreMeta = z.infer<typeof metaSchema>;
+
+/** Finished checkpoints are kept this long (the audit trail is elsewhere; this is for resumes). */
+const TTL_SECONDS = 30 * 24 * 3600;
+
+export function checkpointKey(requestId: string): string {
+  return `crvs:restore:${requestId}`;
+}
+
+/** Checkpoints of one restore request. */
+export interface RestoreCheckpoint {
+  step(name: StepName): Promise<StepRecord>;
+  steps(): Promise<Map<StepName, StepRecord>>;
+  /** Marks the step started; `previous` is its state before (started/failed = an interrupted attempt). */
+  start(name: StepName): Promise<{ previous: StepState }>;
+  done(name: StepName, extra?: { counts?: Record<string, number>; note?: string; durationMs?: number }): Promise<void>;
+  fail(name: StepName, note: string): Promise<void>;
+  meta(): Promise<RestoreMeta>;
+  setMeta(patch: Partial<RestoreMeta>): Promise<void>;
+}
+
+export function createCheckpoint(redis: Redis, requestId: string): RestoreCheckpoint {
+  const key = checkpointKey(requestId);
+
+  async function write(field: string, value: unknown): Promise<void> {
+    await redis.multi().hset(key, field, JSON.stringify(value)).expire(key, TTL_SECONDS).exec();
+  }
+
+  async function step(name: StepName): Promise<StepRecord> {
+    const raw = await redis.hget(key, `step:${name}`);
+    if (!raw) return { state: 'pending', durationMs: 0, attempts: 0 };
+    return stepSchema.parse(JSON.parse(raw));
+  }
+
+  return {
+    step,
+    async steps() {
+      const all = await redis.hgetall(key);
+      const out = new Map<StepName, StepRecord>();
+      for (const [field, raw] of Object.entries(all)) {
+        if (field.startsWith('step:')) out.set(field.slice(5) as StepName, stepSchema.parse(JSON.parse(raw)));
+      }
+      return out;
+    },
+    async start(name) {
+      const before = await step(name);
+      await write(`step:${name}`, { ...before, state: 'started', startedAt: Date.now(), finishedAt: undefined, attempts: before.attempts + 1 });
+      return { previous: before.state };
+    },
+    async done(name, extra = {}) {
+      const before = await step(name);
+      const now = Date.now();
+      const spent = extra.durationMs ?? (before.startedAt ? now - before.startedAt : 0);
+      await write(`step:${name}`, { ...before, state: 'done', finishedAt: now, durationMs: before.durationMs + spent, counts: extra.counts ?? before.counts, note: extra.note ?? before.note });
+    },
+    async fail(name, note) {
+      const before = await step(name);
+      const now = Date.now();
+      const spent = before.startedAt ? now - before.startedAt : 0;
+      await write(`step:${name}`, { ...before, state: 'failed', finishedAt: now, durationMs: before.durationMs + spent, note });
+    },
+    async meta() {
+      const raw = await redis.hget(key, 'meta');
+      return raw ? metaSchema.parse(JSON.parse(raw)) : {};
+    },
+    async setMeta(patch) {
+      // Read-modify-write is safe: one restore job runs at a time (the operations lock).
+      const raw = await redis.hget(key, 'meta');
+      const current = raw ? metaSchema.parse(JSON.parse(raw)) : {};
+      await write('meta', { ...current, ...patch });
+    },
+  };
+}

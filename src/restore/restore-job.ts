@@ -1,0 +1,245 @@
+/**
+ * The restore job (one at a time, under the shared operations lock):
+ *   verify the set → safety backup of the current data → restore store by store (counts checked)
+ *   → stack down, restart Docker, redeploy with FACTORY_RESET=no → watch migrations → summary.
+ * Every step is checkpointed in Redis, so a restarted worker resumes at the step it was on. Any
+ * failure stops at that step and reports each store's state and the safety backup's label.
+ */
+import type { Redis } from 'ioredis';
+import type { BackupDeps } from '../backup/deps.ts';
+import { preRestoreLabel } from '../backup/labels.ts';
+import { isComplete, readManifest } from '../backup/manifest.ts';
+import { prepareRestore, restoreSet } from '../backup/restore-set.ts';
+import { runBackup } from '../backup/run-backup.ts';
+import type { RestoreRequest } from '../core/ports.ts';
+import { BotError, ConfigError, userMessage } from '../errors.ts';
+import { createExecutor, type Executor } from '../exec/index.ts';
+import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
+import type { StoreName } from '../stores/types.ts';
+import { createCheckpoint, type RestoreCheckpoint, type StepName } from './checkpoint.ts';
+import { createChangelogReader, watchMigrations, type ChangelogReader, type WatchResult } from './migrations.ts';
+import { assertSafeRedeploy, deploy, restartDocker, stackDown } from './redeploy.ts';
+import { createStatusBoard, type StatusBoard } from './status-board.ts';
+import { failureMessage, stepTitle, storeStates, summaryMessage } from './summary.ts';
+import type { ThreadPoster } from './thread-poster.ts';
+import { InterruptedError } from './wait.ts';
+
+export interface RestoreJobDeps {
+  backup: BackupDeps;
+  redis: Redis;
+  /** The request's thread. */
+  poster: ThreadPoster;
+  /** Runs commands on the manager node; default: SSH to config.manager. */
+  manager?: Executor;
+  /** Reads applied migrations; default: the MongoDB of config.mongo. */
+  changelog?: ChangelogReader;
+  /** How long to wait for the operations lock (longer than its TTL, so a dead worker's lock expires). */
+  lockWaitMs?: number;
+  /** Poll pause of the redeploy waits (tests shorten it). */
+  redeployPollMs?: number;
+}
+
+export interface RestoreJobResult {
+  outcome: 'done';
+  text: string;
+  safetyLabel: string | undefined;
+}
+
+/** The restore stopped (refused or failed); the thread already has the report. */
+export class RestoreFailedError extends BotError {
+  readonly refused: boolean;
+  constructor(message: string, refused: boolean) {
+    super(refused ? 'restore_refused' : 'restore_failed', message);
+    this.refused = refused;
+  }
+}
+
+const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations'];
+
+interface Run {
+  deps: RestoreJobDeps;
+  req: RestoreRequest;
+  cp: RestoreCheckpoint;
+  board: StatusBoard;
+  signal: AbortSignal | undefined;
+}
+
+/** Runs `fn` as a checkpointed step: skipped when done, announced when resumed. */
+async function step<T>(run: Run, name: StepName, fn: () => Promise<T>): Promise<T | undefined> {
+  if ((await run.cp.step(name)).state === 'done') return undefined;
+  if (run.signal?.aborted) throw new InterruptedError(stepTitle(name));
+  const { previous } = await run.cp.start(name);
+  if (previous === 'started' || previous === 'failed') {
+    await run.board.post(`Resumed "${stepTitle(name)}" after a worker restart.`);
+  }
+  await run.board.refresh();
+  const result = await fn();
+  await run.cp.done(name);
+  await run.board.refresh();
+  return result;
+}
+
+async function safetyBackup(run: Run, stores: StoreName[]): Promise<string> {
+  const { cp, deps } = run;
+  const meta = await cp.meta();
+  const rec = await cp.step('safety-backup');
+  if (rec.state === 'done' && meta.safetyLabel) return meta.safetyLabel;
+  // A worker may have died after the backup was written but before the checkpoint: keep that one.
+  if (rec.state !== 'pending' && meta.safetyLabel) {
+    const existing = await readManifest(deps.backup.config.backupRoot, meta.safetyLabel);
+    if (existing && isComplete(existing.manifest)) {
+      await cp.done('safety-backup', { note: meta.safetyLabel });
+      return meta.safetyLabel;
+    }
+  }
+  const label = preRestoreLabel(deps.backup.now?.() ?? new Date());
+  await cp.setMeta({ safetyLabel: label });
+  await step(run, 'safety-backup', async () => {
+    const out = await runBackup(deps.backup, { label, stores, requestedBy: `restore ${run.req.requestId}`, signal: run.signal });
+    if (!out.ok) {
+      const failed = out.manifest.stores.filter((s) => !s.ok).map((s) => `${s.store}: ${s.error ?? 'failed'}`);
+      throw new BotError('safety_backup_failed', `The safety backup ${label} failed, so nothing was restored:\n- ${failed.join('\n- ')}`);
+    }
+  });
+  return label;
+}
+
+async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
+  const { cp, deps, req, board } = run;
+  await restoreSet(deps.backup, req.label, {
+    stores,
+    expectedManifestSha256: req.manifestSha256,
+    signal: run.signal,
+    isDone: async (store) => (await cp.step(`restore:${store}`)).state === 'done',
+    onStoreStart: async (store) => {
+      const { previous } = await cp.start(`restore:${store}`);
+      if (previous === 'started' || previous === 'failed') {
+        // Our adapters restore by drop + load from the verified artifact, so repeating is safe.
+        await board.post(`Resumed ${store} after a worker restart: restoring it again from the verified set.`);
+      }
+      await board.refresh();
+    },
+    onStoreDone: async (store, counts, ms) => {
+      await cp.done(`restore:${store}`, { counts, durationMs: ms });
+      await board.refresh();
+    },
+    onProgress: (p) => board.refreshSoon(`${p.store}: ${p.message}`),
+  });
+}
+
+async function redeployAndWatch(run: Run, manager: Executor): Promise<WatchResult | undefined> {
+  const { deps, signal } = run;
+  const config = deps.backup.config.restore;
+  const ctx = { exec: manager, config, signal, pollMs: deps.redeployPollMs };
+  await step(run, 'stack-down', () => stackDown(ctx));
+  await step(run, 'docker-restart', () => restartDocker(ctx));
+  await step(run, 'deploy', () => deploy(ctx));
+  const changelog = deps.changelog ?? createChangelogReader(deps.backup.config.mongo.url, deps.backup.config.mongo.databases, deps.backup.config.connectTimeoutMs);
+  try {
+    return await step(run, 'migrations', () =>
+      watchMigrations({ exec: manager, config, changelog, poster: deps.poster, checkpoint: run.cp, logger: deps.backup.logger, signal }),
+    );
+  } finally {
+    if (!deps.changelog) await changelog.close().catch(() => undefined);
+  }
+}
+
+/** Checks that can refuse the restore before anything is touched. Returns the manager executor. */
+function preflight(deps: RestoreJobDeps): Executor | undefined {
+  const { config } = deps.backup;
+  if (!config.restore.redeploy) return undefined;
+  assertSafeRedeploy(config.restore);
+  if (deps.manager) return deps.manager;
+  if (!config.manager) throw new ConfigError('MANAGER_HOST', 'is required to redeploy after a restore (or set REDEPLOY_AFTER_RESTORE=false)');
+  return createExecutor({ kind: 'ssh', ...config.manager });
+}
+
+async function report(run: Run, err: unknown, stores: StoreName[]): Promise<never> {
+  const { cp, req } = run;
+  const steps = await cp.steps();
+  // Nothing was touched unless a store's restore had begun.
+  const refused = ![...steps].some(([name, rec]) => name.startsWith('restore:') && rec.state !== 'pending');
+  let failedStep: StepName | undefined;
+  for (const [name, rec] of steps) {
+    if (rec.state !== 'started' && rec.state !== 'failed') continue;
+    failedStep = name;
+    if (rec.state === 'started') await cp.fail(name, userMessage(err));
+  }
+  const meta = await cp.meta();
+  const safetyDone = (await cp.step('safety-backup')).state === 'done';
+  const msg = failureMessage({
+    label: req.label,
+    step: failedStep,
+    error: userMessage(err),
+    stores: storeStates(stores, await cp.steps()),
+    safetyLabel: safetyDone ? meta.safetyLabel : undefined,
+    refused,
+  });
+  await cp.setMeta({ outcome: refused ? 'refused' : 'failed', finalText: msg.text });
+  await run.board.refresh(refused ? 'Refused: nothing was touched.' : 'Stopped: see the report below.');
+  await run.board.post(msg);
+  throw new RestoreFailedError(msg.text, refused);
+}
+
+/** Runs (or resumes) the restore of `req`. Throws RestoreFailedError after reporting, InterruptedError when cancelled. */
+export async function runRestoreJob(deps: RestoreJobDeps, req: RestoreRequest, opts: { signal?: AbortSignal } = {}): Promise<RestoreJobResult> {
+  const cp = createCheckpoint(deps.redis, req.requestId);
+  const first = await cp.meta();
+  if (first.outcome === 'done') return { outcome: 'done', text: first.finalText ?? 'Done', safetyLabel: first.safetyLabel };
+  const { config, logger } = deps.backup;
+  let stores = (req.stores ?? (config.stores as StoreName[])).filter((s) => deps.backup.adapters.has(s));
+  const stepsShown = (): StepName[] => ['verify', 'safety-backup', ...stores.map((s) => `restore:${s}` as StepName), ...(config.restore.redeploy ? REDEPLOY_STEPS : [])];
+  const board = createStatusBoard({ label: req.label, steps: stepsShown, checkpoint: cp, poster: deps.poster, logger, throttleMs: config.restore.migrationProgressMs });
+  const run: Run = { deps, req, cp, board, signal: opts.signal };
+  let lock: HeldLock;
+  try {
+    lock = await acquireLock(deps.redis, `restore ${req.label} (${req.requestId})`, { waitMs: deps.lockWaitMs ?? 120_000 });
+  } catch (err) {
+    if (err instanceof LockBusyError) await board.post(`Waiting: ${userMessage(err)}. The restore starts when it is free.`);
+    throw err;
+  }
+  try {
+    const startedAt = first.startedAt ?? Date.now();
+    await cp.setMeta({ outcome: 'running', startedAt });
+    await board.refresh(lock.expiredPrevious ? `Previous holder of the lock stopped without releasing it: ${lock.expiredPrevious.holder}` : undefined);
+    let manager: Executor | undefined;
+    try {
+      manager = preflight(deps);
+      // Read-only, so it runs again on every resume: the set must still be intact before anything else.
+      await cp.start('verify');
+      stores = (await prepareRestore(deps.backup, req.label, { stores: req.stores, expectedManifestSha256: req.manifestSha256, signal: opts.signal })).stores;
+      await cp.done('verify');
+    } catch (err) {
+      if (opts.signal?.aborted) throw new InterruptedError(`The restore of ${req.label}`);
+      return await report(run, err, stores);
+    }
+    try {
+      const safetyLabel = await safetyBackup(run, stores);
+      await restoreStores(run, stores);
+      const watched = manager ? await redeployAndWatch(run, manager) : undefined;
+      const all = await cp.steps();
+      const msg = summaryMessage({
+        label: req.label,
+        requestedBy: req.requestedBy,
+        approvedBy: req.approvedBy,
+        safetyLabel,
+        steps: stepsShown().map((name) => ({ name, record: all.get(name) ?? { state: 'pending', durationMs: 0, attempts: 0 } })),
+        migrations: watched,
+        totalMs: Date.now() - startedAt,
+      });
+      await cp.setMeta({ outcome: 'done', finalText: msg.text });
+      await board.refresh('Done.');
+      await board.post(msg);
+      logger.info({ label: req.label, requestId: req.requestId }, 'restore done');
+      return { outcome: 'done', text: msg.text, safetyLabel };
+    } catch (err) {
+      if (opts.signal?.aborted || err instanceof InterruptedError) {
+        await board.post(`The worker is stopping during the restore of ${req.label}; it resumes at the same step when the worker is back.`);
+        throw err instanceof InterruptedError ? err : new InterruptedError(`The restore of ${req.label}`);
+      }
+      return await report(run, err, stores);
+    }
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,160 @@
+/** The MinIO StoreAdapter: one archive per bucket (format.ts), restored through the S3 API. */
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Client } from 'minio';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../log.ts';
+import { StoreError, VerificationError } from '../../errors.ts';
+import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
+import { backupBucket } from './backup.ts';
+import { bounded, bucketCounts, createMinioClient, serverVersion } from './client.ts';
+import { inspectArchive, type Inspection } from './inspect.ts';
+import { canRestoreLegacy, manualRestoreError, restoreLegacy, type MinioExec } from './legacy.ts';
+import { restoreBucket } from './restore.ts';
+
+export type { MinioExec } from './legacy.ts';
+
+export interface MinioAdapterDeps {
+  /** Runs commands on the MinIO host; needed only to restore legacy data-folder tarballs. */
+  exec?: MinioExec;
+  /** A ready client (tests); built from config.minio otherwise. */
+  client?: Client;
+}
+
+/** How long one request may stay silent before it counts as lost. */
+const IDLE_MS = 120_000;
+/** How long MinIO may take to come back after the restart of a legacy restore. */
+const RESTART_WAIT_MS = 120_000;
+
+interface Planned {
+  artifact: Artifact;
+  abs: string;
+  bucket: string;
+  inspection: Inspection;
+}
+
+function bucketOf(a: Artifact, insp: Inspection | undefined, label: string, fallback: string): string {
+  const meta = a.meta?.['bucket'];
+  if (typeof meta === 'string') return meta;
+  if (insp?.kind === 'objects' && insp.header) return insp.header.bucket;
+  const name = basename(a.path);
+  const suffix = `-${label}.tar.gz`;
+  return name.endsWith(suffix) ? name.slice(0, -suffix.length) : fallback;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The registry calls (config, logger); `deps.exec` enables restores of legacy data-folder tarballs. */
+export function createMinioAdapter(config: Config, logger?: Logger, deps: MinioAdapterDeps = {}): StoreAdapter {
+  const cfg = config.minio;
+  const client = deps.client ?? createMinioClient(cfg, Math.max(IDLE_MS, config.connectTimeoutMs));
+  const reach = <T>(what: string, fn: () => Promise<T>): Promise<T> => bounded(what, config.connectTimeoutMs, fn);
+  const mine = (artifacts: Artifact[]): Artifact[] => artifacts.filter((a) => a.store === 'minio');
+
+  /** Reads every artifact through; problems are prefixed with the file they concern. */
+  async function inspectAll(artifacts: Artifact[], ctx: StoreContext): Promise<{ planned: Planned[]; problems: string[]; manual: string[] }> {
+    const planned: Planned[] = [];
+    const problems: string[] = [];
+    const manual: string[] = [];
+    for (const a of mine(artifacts)) {
+      const abs = join(ctx.root, a.path);
+      if (!(await exists(abs))) {
+        problems.push(`${a.path}: the file is missing`);
+        continue;
+      }
+      const inspection = await inspectArchive(abs, cfg.buckets, ctx.signal);
+      const bucket = bucketOf(a, inspection, ctx.label, cfg.buckets[0] ?? 'ocrvs');
+      const found = [...inspection.problems];
+      if (inspection.file && a.sha256 && inspection.file.sha256 !== a.sha256) found.push('the file does not match the checksum in the manifest');
+      if (inspection.kind === 'objects') {
+        if (inspection.header && inspection.header.bucket !== bucket) found.push(`it holds bucket "${inspection.header.bucket}", not "${bucket}"`);
+        const want = a.counts[`${bucket}.objects`];
+        if (want !== undefined && want !== inspection.records.length) found.push(`${inspection.records.length} objects in the file, ${want} in the manifest`);
+      }
+      problems.push(...found.map((p) => `${a.path}: ${p}`));
+      // Said at verify time so a set restore stops before any store is wiped, not at MinIO's turn.
+      if (inspection.kind === 'legacy' && found.length === 0 && !canRestoreLegacy(cfg, deps.exec)) {
+        manual.push(manualRestoreError(abs, cfg.dataDir).message.replace(/^minio: /, ''));
+      }
+      planned.push({ artifact: a, abs, bucket, inspection });
+    }
+    return { planned, problems, manual };
+  }
+
+  async function waitForRestart(signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + RESTART_WAIT_MS;
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        await reach('MinIO after restart', () => client.listBuckets());
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  return {
+    name: 'minio',
+
+    version() {
+      return reach('MinIO version', () => serverVersion(client));
+    },
+
+    async backup(ctx) {
+      await reach('connect to MinIO', () => client.listBuckets());
+      const artifacts: Artifact[] = [];
+      for (const bucket of cfg.buckets) {
+        const a = await backupBucket(client, bucket, ctx);
+        logger?.info({ bucket, path: a.path, bytes: a.bytes, counts: a.counts, ms: a.durationMs }, 'minio bucket backed up');
+        artifacts.push(a);
+      }
+      return artifacts;
+    },
+
+    async verify(artifacts, ctx) {
+      const { problems, manual } = await inspectAll(artifacts, ctx);
+      return [...problems, ...manual];
+    },
+
+    async counts() {
+      await reach('connect to MinIO', () => client.listBuckets());
+      return bounded('count MinIO objects', config.storeTimeoutMs, () => bucketCounts(client, cfg.buckets));
+    },
+
+    async restore(artifacts, ctx) {
+      // Everything is read and checked before the first object is deleted.
+      const { planned, problems } = await inspectAll(artifacts, ctx);
+      if (planned.length === 0 && problems.length === 0) throw new StoreError('minio', 'the set holds no MinIO backup');
+      if (problems.length > 0) throw new VerificationError(ctx.label, problems);
+      const legacy = planned.find((p) => p.inspection.kind === 'legacy');
+      if (legacy && !canRestoreLegacy(cfg, deps.exec)) throw manualRestoreError(legacy.abs, cfg.dataDir);
+      await reach('connect to MinIO', () => client.listBuckets());
+      const counts: Counts = {};
+      for (const p of planned) {
+        ctx.progress({ store: 'minio', message: `restoring bucket ${p.bucket} from ${p.artifact.path}` });
+        if (p.inspection.kind === 'objects') {
+          Object.assign(counts, await restoreBucket(client, p.bucket, p.abs, p.inspection.records, ctx));
+          continue;
+        }
+        await restoreLegacy(p.abs, p.bucket, cfg, deps.exec, { timeoutMs: config.storeTimeoutMs, signal: ctx.signal });
+        await waitForRestart(ctx.signal);
+        Object.assign(counts, await bucketCounts(client, [p.bucket]));
+        logger?.info({ bucket: p.bucket, path: p.artifact.path }, 'minio legacy data-folder tarball restored');
+      }
+      return counts;
+    },
+
+    async close() {
+      // The client keeps no connection of its own beyond Node's shared agent.
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The MongoDB store: one gzipped mongodump-format archive per configured database,
+ * `mongo/<db>-<label>.gz`, compatible with `mongorestore --gzip --archive`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MongoClient } from 'mongodb';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../log.ts';
+import { BotError, StoreError, VerificationError } from '../../errors.ts';
+import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
+import { scanArchive, type ArchiveSummary } from './archive-scan.ts';
+import { connectMongo, reason, serverVersion } from './client.ts';
+import { dumpDatabase } from './dump.ts';
+import { countCollections } from './namespaces.ts';
+import { restoreArchive } from './restore.ts';
+
+const TOOL_VERSION = 'crvs-backup-bot 0.1.0';
+
+/** The relative path of a database's archive in a set. */
+export function mongoArtifactPath(db: string, label: string): string {
+  return `mongo/${db}-${label}.gz`;
+}
+
+function wrap(err: unknown, what: string): BotError {
+  if (err instanceof BotError) return err;
+  return new StoreError('mongo', `${what}: ${reason(err)}`, { cause: err });
+}
+
+/** Problems of one artifact: the archive itself, then its counts against the manifest's. */
+async function checkArtifact(a: Artifact, root: string, signal: AbortSignal): Promise<{ summary: ArchiveSummary; problems: string[] }> {
+  const summary = await scanArchive(join(root, a.path), { decodeDocuments: true, signal });
+  const problems = summary.problems.map((p) => `${a.path}: ${p}`);
+  // A file put under another database's name must not overwrite that database on restore.
+  const database = a.meta?.['database'];
+  for (const c of summary.collections) {
+    if (typeof database === 'string' && c.db !== database && !['', 'admin'].includes(c.db)) {
+      problems.push(`${a.path}: holds ${c.ns}, not a collection of database ${database}`);
+    }
+  }
+  if (summary.problems.length === 0) {
+    for (const [ns, expected] of Object.entries(a.counts)) {
+      const found = summary.counts[ns];
+      if (found === undefined) problems.push(`${a.path}: ${ns} is in the manifest but not in the archive`);
+      else if (found !== expected) problems.push(`${a.path}: ${ns} has ${found} documents, the manifest ${expected}`);
+    }
+    for (const ns of Object.keys(summary.counts)) {
+      if (!(ns in a.counts)) problems.push(`${a.path}: ${ns} is in the archive but not in the manifest`);
+    }
+  }
+  return { summary, problems };
+}
+
+/** The MongoDB adapter; connects lazily (bounded by CONNECT_TIMEOUT_SECONDS) on first use. */
+export function createMongoAdapter(config: Config, logger?: Logger): StoreAdapter {
+  let client: MongoClient | undefined;
+  const connect = async (): Promise<MongoClient> => {
+    client ??= await connectMongo({
+      url: config.mongo.url,
+      connectTimeoutMs: config.connectTimeoutMs,
+      operationTimeoutMs: config.storeTimeoutMs,
+    });
+    return client;
+  };
+
+  return {
+    name: 'mongo',
+
+    async version() {
+      try {
+        return (await serverVersion(await connect())).label;
+      } catch (err) {
+        throw wrap(err, 'version query failed');
+      }
+    },
+
+    async backup(ctx: StoreContext) {
+      const c = await connect();
+      let version: string;
+      try {
+        version = (await serverVersion(c)).version;
+      } catch (err) {
+        throw wrap(err, 'version query failed');
+      }
+      await mkdir(join(ctx.root, 'mongo'), { recursive: true });
+      const artifacts: Artifact[] = [];
+      for (const db of config.mongo.databases) {
+        const started = Date.now();
+        const path = mongoArtifactPath(db, ctx.label);
+        try {
+          const r = await dumpDatabase(c, db, join(ctx.root, path), {
+            serverVersion: version,
+            toolVersion: TOOL_VERSION,
+            signal: ctx.signal,
+            onCollection: (ns, n) => ctx.progress({ store: 'mongo', message: `${ns}: ${n} documents` }),
+          });
+          ctx.progress({ store: 'mongo', message: `${path} written`, bytes: r.bytes });
+          logger?.info({ path, bytes: r.bytes, ms: Date.now() - started, missing: r.missing }, 'mongo archive written');
+          const meta: Artifact['meta'] = {
+            database: db,
+            format: 'mongodump-archive-gzip',
+            serverVersion: version,
+            collections: r.collections,
+            indexes: r.indexes,
+            uncompressedBytes: r.uncompressedBytes,
+          };
+          if (r.views.length > 0) meta['views'] = r.views;
+          if (r.missing) meta['emptyDatabase'] = 'the server has no such database: backed up as empty';
+          artifacts.push({ store: 'mongo', path, kind: 'file', bytes: r.bytes, sha256: r.sha256, counts: r.counts, durationMs: Date.now() - started, meta });
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          throw wrap(err, `backup of database ${db} failed`);
+        }
+      }
+      return artifacts;
+    },
+
+    async verify(artifacts: Artifact[], ctx: StoreContext) {
+      const problems: string[] = [];
+      for (const a of artifacts.filter((x) => x.store === 'mongo')) problems.push(...(await checkArtifact(a, ctx.root, ctx.signal)).problems);
+      return problems;
+    },
+
+    async counts(): Promise<Counts> {
+      const c = await connect();
+      const out: Counts = {};
+      try {
+        for (const db of config.mongo.databases) Object.assign(out, await countCollections(c.db(db)));
+      } catch (err) {
+        throw wrap(err, 'counting documents failed');
+      }
+      return out;
+    },
+
+    async restore(artifacts: Artifact[], ctx: StoreContext) {
+      const mine = artifacts.filter((x) => x.store === 'mongo');
+      // Every archive is read in full before anything is dropped: a bad file leaves the data untouched.
+      const checked: Array<{ a: Artifact; summary: ArchiveSummary }> = [];
+      const problems: string[] = [];
+      for (const a of mine) {
+        const r = await checkArtifact(a, ctx.root, ctx.signal);
+        problems.push(...r.problems);
+        checked.push({ a, summary: r.summary });
+      }
+      if (problems.length > 0) throw new VerificationError(ctx.label, problems);
+      const c = await connect();
+      const counts: Counts = {};
+      for (const { a, summary } of checked) {
+        const database = typeof a.meta?.['database'] === 'string' ? a.meta['database'] : undefined;
+        try {
+          ctx.progress({ store: 'mongo', message: `restoring ${a.path}` });
+          Object.assign(
+            counts,
+            await restoreArchive(c, join(ctx.root, a.path), summary, {
+              signal: ctx.signal,
+              ...(database ? { databases: [database] } : {}),
+              onCollection: (ns, n) => ctx.progress({ store: 'mongo', message: `${ns}: ${n} documents restored` }),
+            }),
+          );
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          throw wrap(err, `restore of ${a.path} failed`);
+        }
+      }
+      return counts;
+    },
+
+    async close() {
+      const c = client;
+      client = undefined;
+      await c?.close();
+    },
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * The restore job end to end on real servers: Redis (checkpoints, lock, BullMQ), MongoDB (the
+ * store), the harness sshd as the manager node with a recording fake `docker` on its PATH.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRestoreProcessor } from '../../jobs/restore.ts';
+import type { BackupDeps } from '../../src/backup/deps.ts';
+import { readManifest } from '../../src/backup/manifest.ts';
+import { runBackup } from '../../src/backup/run-backup.ts';
+import type { Config } from '../../src/config.ts';
+import type { RestoreRequest } from '../../src/core/ports.ts';
+import { createLogger } from '../../src/log.ts';
+import { createCheckpoint } from '../../src/restore/checkpoint.ts';
+import { RestoreFailedError, runRestoreJob } from '../../src/restore/restore-job.ts';
+import { InterruptedError } from '../../src/restore/wait.ts';
+import { createAdapters } from '../../src/stores/registry.ts';
+import type { StoreAdapter, StoreName } from '../../src/stores/types.ts';
+import { testConfig } from '../helpers/env.ts';
+import { applyMigrations, dropMongo, installFakeDocker, managerExec, mutateMongo, recordingPoster, safetySets, seedMongo, snapshotMongo, testDatabases, type FakeDocker } from './helpers.ts';
+
+const DEPLOY = 'cd / && docker stack deploy -c /opt/opencrvs/docker-compose.yml opencrvs';
+const RUNNING = ['Running 3 seconds ago|'];
+
+let redis: Redis;
+let docker: FakeDocker;
+const cleanups: Array<() => Promise<void>> = [];
+
+function config(dbs: string[], extra: Record<string, string> = {}): Config {
+  return testConfig({
+    BACKUP_STORES: 'mongo',
+    MONGO_DATABASES: dbs.join(','),
+    REDEPLOY_COMMAND: DEPLOY,
+    STACK_DOWN_TIMEOUT_SECONDS: '30',
+    MIGRATION_POLL_SECONDS: '0.3',
+    MIGRATION_PROGRESS_SECONDS: '1',
+    MIGRATION_TIMEOUT_HOURS: '0.02',
+    ...extra,
+  });
+}
+
+function deps(cfg: Config, adapters?: Map<StoreName, StoreAdapter>): BackupDeps {
+  const map = adapters ?? createAdapters(cfg, createLogger('silent'));
+  cleanups.push(async () => {
+    await Promise.allSettled([...map.values()].map((a) => a.close()));
+  });
+  return { config: cfg, logger: createLogger('silent'), adapters: map, botVersion: 'test' };
+}
+
+/** A set of the seeded data, then the data changed: what a restore must undo. */
+async function prepareSet(cfg: Config, dbs: string[]): Promise<{ req: RestoreRequest; before: Awaited<ReturnType<typeof snapshotMongo>> }> {
+  await seedMongo(cfg.mongo.url, dbs);
+  const before = await snapshotMongo(cfg.mongo.url, dbs);
+  const label = `set-${randomBytes(3).toString('hex')}`;
+  const made = await runBackup(deps(cfg), { label, requestedBy: 'U0SEEDER' });
+  expect(made.ok).toBe(true);
+  await mutateMongo(cfg.mongo.url, dbs);
+  expect((await snapshotMongo(cfg.mongo.url, dbs)).data).not.toEqual(before.data);
+  cleanups.push(() => dropMongo(cfg.mongo.url, dbs));
+  const req: RestoreRequest = {
+    requestId: `rq-${randomBytes(6).toString('hex')}`,
+    label,
+    manifestSha256: made.manifestSha256,
+    requestedBy: 'U0REQUESTER',
+    approvedBy: ['U0APPROVER1', 'U0APPROVER2'],
+    report: { channel: 'C0RESTORE', threadTs: '1700000000.000001' },
+  };
+  return { req, before };
+}
+
+beforeAll(async () => {
+  redis = new Redis(testConfig().redisUrl, { maxRetriesPerRequest: null });
+  docker = await installFakeDocker(testConfig());
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c().catch(() => undefined);
+  docker.reset();
+});
+
+afterAll(async () => {
+  docker?.remove();
+  await redis?.quit();
+});
+
+describe('restore job', () => {
+  it('runs an approved request to "Done": safety backup, data equal to the set, redeploy in order, migrations, summary', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs);
+    const { req, before } = await prepareSet(cfg, dbs);
+    docker.frames([RUNNING, RUNNING, RUNNING, RUNNING, RUNNING, RUNNING, ['Complete 1 second ago|']]);
+    // The migration service applies migrations while it runs.
+    const migrator = setInterval(() => {
+      if (docker.commands().some((c) => c.includes('service ps'))) {
+        clearInterval(migrator);
+        void applyMigrations(cfg.mongo.url, dbs[0] as string, 3);
+      }
+    }, 100);
+    cleanups.push(async () => clearInterval(migrator));
+
+    const poster = recordingPoster();
+    const connection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+    const queueName = `restore-test-${randomBytes(4).toString('hex')}`;
+    const queue = new Queue(queueName, { connection });
+    const processor = createRestoreProcessor({ backup: deps(cfg), redis, slack: undefined, manager: managerExec(cfg), redeployPollMs: 200, poster: () => poster });
+    const worker = new Worker(queueName, processor, { connection, lockDuration: 30_000 });
+    cleanups.push(async () => {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await connection.quit();
+    });
+    const started = Date.now();
+    const job = await queue.add('restore', req, { jobId: req.requestId });
+    let state = await job.getState();
+    while (state !== 'completed' && state !== 'failed' && Date.now() - started < 90_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      state = await job.getState();
+    }
+    const finished = await queue.getJob(req.requestId);
+    expect(finished?.failedReason).toBeUndefined();
+    expect(state).toBe('completed');
+
+    // Data equal to the set; the changelog has the set's migrations plus the ones applied since.
+    const after = await snapshotMongo(cfg.mongo.url, dbs);
+    expect(after.data).toEqual(before.data);
+    expect(after.changelog[dbs[0] as string]).toBe((before.changelog[dbs[0] as string] ?? 0) + 3);
+
+    // The manager node saw the runbook's commands, in order, the deploy with FACTORY_RESET=no.
+    const cmds = docker.commands();
+    const firstOf = (prefix: string): number => cmds.findIndex((c) => c.startsWith(prefix));
+    expect(cmds[0]).toBe('docker stack down opencrvs');
+    const order = [
+      'docker stack down opencrvs',
+      'docker service ls --filter label=com.docker.stack.namespace=opencrvs -q',
+      'service docker restart',
+      'docker info --format {{.ServerVersion}}',
+      'docker stack deploy -c /opt/opencrvs/docker-compose.yml opencrvs',
+      'FACTORY_RESET=no',
+      'docker service ps --no-trunc --format {{.CurrentState}}|{{.Error}} opencrvs_migration',
+    ].map(firstOf);
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // The stack was polled until its services were gone (the fake keeps 2 for two polls).
+    expect(cmds.filter((c) => c.startsWith('docker service ls')).length).toBeGreaterThanOrEqual(3);
+
+    // The safety backup exists and is complete; the summary names it, the requester and approvers.
+    const safety = safetySets(cfg.backupRoot);
+    expect(safety).toHaveLength(1);
+    expect((await readManifest(cfg.backupRoot, safety[0] as string))?.manifest.stores.every((s) => s.ok)).toBe(true);
+    const summary = poster.messages.at(-1)?.text ?? '';
+    expect(summary).toMatch(/^Done: restore of set-/);
+    expect(summary).toContain('Requested by <@U0REQUESTER>, approved by <@U0APPROVER1>, <@U0APPROVER2>');
+    expect(summary).toContain(safety[0]);
+    expect(summary).toMatch(/mongo\*: \d+ records/);
+    expect(summary).toMatch(/Migrations applied: .*\(\+3\)/);
+
+    // One migration progress message, edited (not re-posted), at most about once a second.
+    const migration = poster.messages.filter((m) => m.text.startsWith('Migrations'));
+    expect(migration).toHaveLength(1);
+    expect(migration[0]?.text).toMatch(/^Migrations: Done/);
+    expect(migration[0]?.text).toContain(`${dbs[0]}\`: 5 applied (+3 since the restore)`);
+    const seconds = (Date.now() - started) / 1000;
+    expect(migration[0]?.edits ?? 0).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+    // Hours of migrations must not flood the thread: a handful of posts for the whole job.
+    expect(poster.messages.length).toBeLessThanOrEqual(4);
+  });
+
+  it('resumes after the worker stops during the MongoDB step, without redoing the safety backup', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs, { REDEPLOY_AFTER_RESTORE: 'false' });
+    const { req, before } = await prepareSet(cfg, dbs);
+    const poster = recordingPoster();
+    const controller = new AbortController();
+    const real = deps(cfg);
+    const mongo = real.adapters.get('mongo') as StoreAdapter;
+    // Stands for a worker killed mid-restore: the data is half gone when it stops.
+    const dying: StoreAdapter = {
+      ...mongo,
+      async restore(_artifacts, ctx) {
+        await dropMongo(cfg.mongo.url, [dbs[0] as string]);
+        controller.abort(new Error('worker closing'));
+        // The adapter sees the abort through its context, as a real one would.
+        if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        throw ctx.signal.reason;
+      },
+    };
+    const first = await runRestoreJob({ backup: { ...real, adapters: new Map([['mongo', dying]]) }, redis, poster, lockWaitMs: 5000 }, req, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(InterruptedError);
+    const cp = createCheckpoint(redis, req.requestId);
+    expect((await cp.step('safety-backup')).state).toBe('done');
+    expect((await cp.step('restore:mongo')).state).toBe('started');
+    expect(safetySets(cfg.backupRoot)).toHaveLength(1);
+    expect(poster.all()).toContain('resumes at the same step');
+
+    const second = await runRestoreJob({ backup: deps(cfg), redis, poster, lockWaitMs: 5000 }, req);
+    expect(second.outcome).toBe('done');
+    expect(poster.all()).toContain('Resumed mongo after a worker restart');
+    expect(safetySets(cfg.backupRoot)).toHaveLength(1);
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(before.data);
+    expect(poster.messages.at(-1)?.text).toContain('resumed after a worker restart');
+    // A third run of the same (finished) request changes nothing.
+    const third = await runRestoreJob({ backup: deps(cfg), redis, poster, lockWaitMs: 5000 }, req);
+    expect(third.text).toBe(second.text);
+  });
+
+  it('keeps watching migrations after a restart of the bot: same message, same start time, no second redeploy', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs);
+    const { req } = await prepareSet(cfg, dbs);
+    docker.frames([RUNNING]);
+    const poster = recordingPoster();
+    const controller = new AbortController();
+    const watching = setInterval(() => {
+      if (docker.commands().filter((c) => c.includes('service ps')).length >= 4) controller.abort();
+    }, 100);
+    cleanups.push(async () => clearInterval(watching));
+    const run = { backup: deps(cfg), redis, poster, manager: managerExec(cfg), redeployPollMs: 200, lockWaitMs: 5000 };
+    const first = await runRestoreJob(run, req, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(InterruptedError);
+    const cp = createCheckpoint(redis, req.requestId);
+    const watch = (await cp.meta()).migration;
+    expect(watch?.messageTs).toBeDefined();
+    expect((await cp.step('deploy')).state).toBe('done');
+
+    docker.reset();
+    docker.frames([RUNNING, ['Complete 1 second ago|']]);
+    const second = await runRestoreJob({ ...run, backup: deps(cfg) }, req);
+    expect(second.outcome).toBe('done');
+    expect((await cp.meta()).migration?.startedAt).toBe(watch?.startedAt);
+    const migration = poster.messages.filter((m) => m.text.startsWith('Migrations'));
+    expect(migration).toHaveLength(1);
+    expect(migration[0]?.ts).toBe(watch?.messageTs);
+    expect(migration[0]?.text).toMatch(/^Migrations: Done/);
+    // Only the watch resumed: nothing was restored or redeployed again.
+    expect(docker.commands().every((c) => c.includes('service ps'))).toBe(true);
+    expect(poster.all()).toContain('Resumed "Migrations" after a worker restart');
+    expect(safetySets(cfg.backupRoot)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a failed migration', [RUNNING, ['Failed 2 seconds ago|task: non-zero exit (1)']], /opencrvs_migration failed: Failed 2 seconds ago \(task: non-zero exit \(1\)\)/],
+    [
+      'a restart loop',
+      [RUNNING, ['Starting 1 second ago|', 'Failed 6 seconds ago|task: non-zero exit (137)', 'Failed 20 seconds ago|task: non-zero exit (137)', 'Failed 40 seconds ago|task: non-zero exit (137)']],
+      /restart loop: 3 failed tasks \(last error: task: non-zero exit \(137\)\)/,
+    ],
+  ])('reports %s, stops watching, and says each store is restored and where the safety backup is', async (_name, frames, message) => {
+    const dbs = testDatabases();
+    const cfg = config(dbs);
+    const { req, before } = await prepareSet(cfg, dbs);
+    docker.frames(frames);
+    const poster = recordingPoster();
+    const err = await runRestoreJob({ backup: deps(cfg), redis, poster, manager: managerExec(cfg), redeployPollMs: 200, lockWaitMs: 5000 }, req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RestoreFailedError);
+    const report = poster.messages.at(-1)?.text ?? '';
+    expect(report).toContain('stopped at step "Migrations"');
+    expect(report).toMatch(message);
+    expect(report).toContain('*mongo*: restored');
+    expect(report).toContain(safetySets(cfg.backupRoot)[0]);
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(before.data);
+    // The watch ended: no more polls of the service after the report.
+    const polls = docker.commands().filter((c) => c.includes('service ps')).length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(docker.commands().filter((c) => c.includes('service ps')).length).toBe(polls);
+  });
+
+  it('refuses a deploy command with FACTORY_RESET=yes before anything is touched', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs);
+    const { req } = await prepareSet(cfg, dbs);
+    const changed = await snapshotMongo(cfg.mongo.url, dbs);
+    // loadConfig refuses it (unit test); a Config built another way is refused again by the job.
+    const bad: Config = { ...cfg, restore: { ...cfg.restore, deployCommand: 'cd /opt/opencrvs && FACTORY_RESET=yes ./deploy.sh' } };
+    const poster = recordingPoster();
+    const err = await runRestoreJob({ backup: deps(bad), redis, poster, manager: managerExec(cfg), lockWaitMs: 5000 }, req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RestoreFailedError);
+    expect((err as RestoreFailedError).refused).toBe(true);
+    expect(poster.all()).toMatch(/refused.*nothing was touched/);
+    expect(poster.all()).toContain('REDEPLOY_COMMAND');
+    expect(poster.all()).toContain('*mongo*: not touched');
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(changed.data);
+    expect(safetySets(cfg.backupRoot)).toHaveLength(0);
+    expect(docker.commands()).toEqual([]);
+  });
+
+  it('refuses a set with a missing artifact before anything is touched', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs);
+    const { req } = await prepareSet(cfg, dbs);
+    const changed = await snapshotMongo(cfg.mongo.url, dbs);
+    rmSync(join(cfg.backupRoot, 'mongo', `${dbs[1]}-${req.label}.gz`));
+    const poster = recordingPoster();
+    const err = await runRestoreJob({ backup: deps(cfg), redis, poster, manager: managerExec(cfg), lockWaitMs: 5000 }, req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RestoreFailedError);
+    const report = poster.messages.at(-1)?.text ?? '';
+    expect(report).toContain('refused at step "Verify the set": nothing was touched');
+    expect(report).toContain(`mongo/${dbs[1]}-${req.label}.gz: missing`);
+    expect(report).toContain('No safety backup was taken');
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(changed.data);
+    expect(safetySets(cfg.backupRoot)).toHaveLength(0);
+    expect(docker.commands()).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+/** A small BotCore for Slack tests: sets kept in memory, every enqueue recorded. */
+import type { BackupRequest, BotCore, HistoryEntry, RestoreRequest, RestoreValidation, SetSummary, StatusInfo, StoreComparison } from '../../../src/core/ports.ts';
+
+export interface TestCore extends BotCore {
+  sets: Map<string, SetSummary>;
+  comparison: StoreComparison[];
+  backups: BackupRequest[];
+  restores: RestoreRequest[];
+  validations: number;
+  /** Makes validateForRestore slow, to widen race windows. */
+  validateDelayMs: number;
+}
+
+export function testSet(label: string, sha = 'a'.repeat(64), hoursAgo = 3): SetSummary {
+  return {
+    label,
+    createdAt: new Date(Date.now() - hoursAgo * 3600_000).toISOString(),
+    complete: true,
+    failedStores: [],
+    bytes: 123_456_789,
+    manifestSha256: sha,
+    location: 'both',
+  };
+}
+
+export function createTestCore(): TestCore {
+  const core: TestCore = {
+    sets: new Map([['2026-11-25', testSet('2026-11-25')]]),
+    comparison: [
+      { store: 'mongo', current: 1200, inSet: 1150 },
+      { store: 'elasticsearch', current: 800, inSet: 790 },
+      { store: 'influxdb', current: undefined, inSet: 5000 },
+      { store: 'minio', current: 42, inSet: 40 },
+    ],
+    backups: [],
+    restores: [],
+    validations: 0,
+    validateDelayMs: 0,
+    async enqueueBackup(req) {
+      core.backups.push(req);
+      return { jobId: `backup-${req.label ?? 'today'}` };
+    },
+    async listSets() {
+      return [...core.sets.values()];
+    },
+    async status(): Promise<StatusInfo> {
+      return { running: [], lastComplete: [...core.sets.values()][0], nextRun: '2026-11-27T00:00:00Z', lock: undefined };
+    },
+    async history(limit): Promise<HistoryEntry[]> {
+      const e: HistoryEntry = { id: 'backup-2026-11-25', kind: 'backup', label: '2026-11-25', startedAt: '2026-11-25T00:00:00Z', finishedAt: '2026-11-25T00:10:00Z', outcome: 'ok', summary: '4 stores, 123 MB' };
+      return [e].slice(0, limit);
+    },
+    async validateForRestore(target): Promise<RestoreValidation> {
+      core.validations += 1;
+      if (core.validateDelayMs) await new Promise((r) => setTimeout(r, core.validateDelayMs));
+      const set = core.sets.get(target);
+      if (!set) return { ok: false, problems: [`no backup set named ${target}`], nearest: [...core.sets.keys()].slice(0, 3) };
+      return { ok: true, set: { ...set }, comparison: core.comparison };
+    },
+    async enqueueRestore(req) {
+      core.restores.push(req);
+      return { jobId: req.requestId, created: core.restores.filter((r) => r.requestId === req.requestId).length === 1 };
+    },
+  };
+  return core;
+}

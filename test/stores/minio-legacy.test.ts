@@ -1,0 +1,142 @@
+/**
+ * The MinIO adapter and the OpenCRVS scripts' old format (a tarball of MinIO's data folder), and
+ * a MinIO that is down or silent: the bot must answer with a clear error within a bounded time.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'minio';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.ts';
+import { createMinioAdapter, type MinioExec } from '../../src/stores/minio/index.ts';
+import type { Artifact, StoreContext } from '../../src/stores/types.ts';
+import { seedMinio } from '../../scripts/seed/minio.ts';
+import { freePort } from '../../scripts/services/util.ts';
+import { testConfig } from '../helpers/env.ts';
+
+const execFileP = promisify(execFile);
+const servers: Server[] = [];
+const sockets: Socket[] = [];
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+});
+
+function context(root: string): StoreContext {
+  return { label: `legacy${Date.now()}`, root, signal: AbortSignal.timeout(300_000), progress: () => undefined };
+}
+
+async function sha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function keysOf(client: Client, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const item of client.listObjectsV2(bucket, '', true)) {
+    const name = (item as { name?: string }).name;
+    if (name) keys.push(name);
+  }
+  return keys.sort();
+}
+
+/** What today's scripts make: a tar.gz of the live MinIO data folder, as an artifact without meta. */
+async function legacyArtifact(dataDir: string, root: string, label: string): Promise<{ artifact: Artifact; file: string }> {
+  const rel = `minio/ocrvs-${label}.tar.gz`;
+  const file = join(root, rel);
+  await mkdir(join(root, 'minio'), { recursive: true });
+  // tar exits 1 when a file of the live folder changes while it is read; the scripts accept that too.
+  await execFileP('tar', ['--warning=no-file-changed', '-czf', file, '-C', dataDir, '.']).catch((err: { code?: number }) => {
+    if (err.code !== 1) throw err;
+  });
+  const artifact: Artifact = { store: 'minio', path: rel, kind: 'file', bytes: (await stat(file)).size, sha256: await sha256(file), counts: {}, durationMs: 0 };
+  return { artifact, file };
+}
+
+describe('minio: legacy data-folder tarballs', () => {
+  it('recognises one and refuses to restore it, saying how to do it by hand', async () => {
+    const config = testConfig({ MINIO_BUCKETS: 'ocrvs' });
+    const dataDir = config.minio.dataDir as string;
+    expect(dataDir).toBeTruthy();
+    await seedMinio(config, { scale: 0.2, seed: 5 });
+    const url = new URL(config.minio.url);
+    const client = new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: config.minio.accessKey, secretKey: config.minio.secretKey });
+    const before = await keysOf(client, 'ocrvs');
+    const ctx = context(config.backupRoot);
+    const { artifact, file } = await legacyArtifact(dataDir, config.backupRoot, ctx.label);
+    const adapter = createMinioAdapter(config);
+
+    // Verify already says it, so a whole-set restore stops before any store is touched.
+    const problems = await adapter.verify([artifact], ctx);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`tar -xzf ${file} -C ${dataDir}`);
+    const err = await adapter.restore([artifact], ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    const message = (err as StoreError).message;
+    expect(message).toContain('tarball of a MinIO data folder');
+    expect(message).toContain('stop MinIO');
+    expect(message).toContain(`tar -xzf ${file} -C ${dataDir}`);
+    expect(message).toContain('start MinIO');
+    expect(message).toContain('MINIO_RESTART_COMMAND');
+    expect(await keysOf(client, 'ocrvs')).toEqual(before);
+  });
+
+  it('hands it to the exec layer when MINIO_DATA_DIR and MINIO_RESTART_COMMAND are set', async () => {
+    const config = testConfig({ MINIO_BUCKETS: 'ocrvs', MINIO_RESTART_COMMAND: 'systemctl restart minio' });
+    const dataDir = config.minio.dataDir as string;
+    const ctx = context(config.backupRoot);
+    const { artifact, file } = await legacyArtifact(dataDir, config.backupRoot, ctx.label);
+    // A recording exec: the real one would wipe the shared test server's bucket folder.
+    const calls: string[][] = [];
+    const withExec = createMinioAdapter(config, undefined, { exec: async () => ({ stdout: '', stderr: '' }) });
+    expect(await withExec.verify([artifact], ctx)).toEqual([]);
+    const exec: MinioExec = async (argv) => {
+      calls.push(argv);
+      return { stdout: '', stderr: '' };
+    };
+    const counts = await createMinioAdapter(config, undefined, { exec }).restore([artifact], ctx);
+    expect(calls).toEqual([
+      ['rm', '-rf', '--', `${dataDir}/ocrvs`],
+      ['tar', '-xzf', file, '-C', dataDir],
+      ['sh', '-c', 'systemctl restart minio'],
+    ]);
+    expect(counts['ocrvs.objects']).toBeGreaterThan(0);
+  });
+});
+
+describe('minio: server down', () => {
+  it('fails with a StoreError at once when nothing listens', async () => {
+    const port = await freePort();
+    const config = testConfig({ MINIO_URL: `http://127.0.0.1:${port}`, CONNECT_TIMEOUT_SECONDS: '2' });
+    const adapter = createMinioAdapter(config);
+    const started = Date.now();
+    const err = await adapter.version().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).message).toMatch(/^minio: .*connection refused/);
+    expect((err as StoreError).message).not.toContain(config.minio.secretKey);
+    await expect(adapter.backup(context(config.backupRoot))).rejects.toBeInstanceOf(StoreError);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('gives up on a server that accepts connections but never answers, within the connect timeout', async () => {
+    const server = createServer((s) => sockets.push(s));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const config = testConfig({ MINIO_URL: `http://127.0.0.1:${port}`, CONNECT_TIMEOUT_SECONDS: '2' });
+    const adapter = createMinioAdapter(config);
+    const started = Date.now();
+    const err = await adapter.counts().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    const version = await adapter.version().catch((e: unknown) => e);
+    expect(version).toBeInstanceOf(StoreError);
+    expect((version as StoreError).message).toContain('no answer within 2 s');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
