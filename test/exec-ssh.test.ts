@@ -62,6 +62,12 @@ describe('ssh executor', () => {
     expect((err2 as Error).message).toMatch(/no host key is pinned/);
   });
 
+  it('refuses a secret it cannot pass safely, before connecting', async () => {
+    const ssh = createExecutor(managerTarget());
+    await expect(ssh.run(['true'], { timeoutMs: 5000, env: { KEY: 'line1\nline2' } })).rejects.toThrow(/spans lines/);
+    await expect(ssh.run(['true'], { timeoutMs: 5000, env: { 'BAD NAME': 'x' } })).rejects.toThrow(/invalid variable name/);
+  });
+
   it('reports a failing remote command with its exit code and stderr', async () => {
     const ssh = createExecutor(managerTarget());
     const err = await ssh.run(['sh', '-c', 'echo "no such database" >&2; exit 4'], { timeoutMs: 20_000 }).catch((e: unknown) => e);

@@ -141,6 +141,7 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`mongo-tools interop: ${userMessage(err)}\n`);
+    if (process.env["DEBUG_INTEROP"]) console.error(err);
     process.exit(1);
   },
 );

@@ -3,7 +3,7 @@ import { ConfigError, TimeoutError } from '../errors.ts';
 import type { SshTarget as ConfigSshTarget } from '../config.ts';
 import { childEnv, startLocal } from './local.ts';
 import { describeCommand } from './quote.ts';
-import { connectSsh, startSsh } from './ssh.ts';
+import { connectSsh, envPreamble, startSsh } from './ssh.ts';
 import { supervise } from './supervise.ts';
 import type { ExecTarget, Executor, RunOptions, RunResult } from './types.ts';
 
@@ -33,6 +33,8 @@ export function createExecutor(target: ExecTarget): Executor {
         target: `ssh:${target.username}@${target.host}:${target.port}`,
         async run(argv, opts): Promise<RunResult> {
           const display = `ssh ${target.username}@${target.host} ${describeCommand(nonEmpty(argv))}`;
+          // Checked before connecting, so that a bad value never leaves a connection behind.
+          const preamble = envPreamble(opts.env);
           const started = Date.now();
           const conn = await connectSsh(target, Math.min(opts.timeoutMs, 30_000));
           const left = opts.timeoutMs - (Date.now() - started);
@@ -40,7 +42,7 @@ export function createExecutor(target: ExecTarget): Executor {
             conn.end();
             throw new TimeoutError(`\`${display}\``, opts.timeoutMs);
           }
-          return supervise(startSsh(conn, argv, opts.env, opts.stdin, display), { ...opts, timeoutMs: left }, display, opts.timeoutMs);
+          return supervise(startSsh(conn, argv, preamble, opts.stdin, display), { ...opts, timeoutMs: left }, display, opts.timeoutMs);
         },
       };
   }

@@ -134,9 +134,11 @@ function remoteKill(conn: Client, pid: number, signal: 'TERM' | 'KILL'): Promise
 /** Grace between TERM and KILL when a remote command is stopped. */
 const KILL_GRACE_MS = 2000;
 
-/** Starts argv on an open connection; `conn` is closed when the command ends or is killed. */
-export function startSsh(conn: Client, argv: string[], env: Record<string, string> | undefined, stdin: Readable | undefined, display: string): Started {
-  const preamble = envPreamble(env);
+/**
+ * Starts argv on an open connection, `preamble` (from envPreamble) first on its stdin; `conn` is
+ * closed when the command ends or is killed.
+ */
+export function startSsh(conn: Client, argv: string[], preamble: string, stdin: Readable | undefined, display: string): Started {
   const stdout = new PassThrough();
   let remotePid: number | undefined;
   const stderr = stripPidLine((pid) => {

@@ -161,7 +161,9 @@ async function copyAttempt(s: RemoteSession, st: CopyState): Promise<void> {
       key: st.key,
       counters: st.counters,
       onProgress: st.onProgress,
+      journal: st.journal,
     });
+    writeJournal(st.root, st.m.label, st.journal);
     st.result.esSent += r.sent.length;
     st.result.esSkipped += r.skipped;
     st.result.skipped += r.skipped;

@@ -20,6 +20,7 @@ import { assertRelPath, rdirname, rjoin } from './paths.ts';
 import { putVerified, type PutCounters, type PutDone, type PutItem } from './put.ts';
 import { mkdirs, remoteFiles, remoteSha256 } from './remote.ts';
 import type { RemoteSession } from './session.ts';
+import type { Journal } from './journal.ts';
 import type { ProgressFn } from './types.ts';
 import { walkFiles, type LocalFile } from './walk.ts';
 
@@ -51,7 +52,15 @@ async function localSha(path: string): Promise<string> {
 /** Sends what the server lacks; `localDir` is the repository folder, `remoteDir` the mirror folder. */
 export async function mirrorEsRepository(
   s: RemoteSession,
-  opts: { localDir: string; remoteDir: string; key: OffsiteKey | undefined; counters: PutCounters; onProgress?: ProgressFn },
+  opts: {
+    localDir: string;
+    remoteDir: string;
+    key: OffsiteKey | undefined;
+    counters: PutCounters;
+    onProgress?: ProgressFn;
+    /** Journal entries (by display path) for files this machine encrypted earlier. */
+    journal?: Journal;
+  },
 ): Promise<MirrorResult> {
   const suffix = opts.key ? '.enc' : '';
   // ES writes through temporary `pending-*` names; those are not part of the repository yet.
@@ -66,13 +75,18 @@ export async function mirrorEsRepository(
     const want = opts.key ? encryptedSize(f.bytes) : f.bytes;
     if (size === undefined || size !== want) todo.push(f);
     else if (!isMutable(f.rel)) skipped++;
-    else if (opts.key) todo.push(f);
     else mutablePlain.push(f);
   }
+  // Changed index files: skip when the server already holds these exact bytes. For an encrypted
+  // copy that is known only through the journal (ciphertext differs on every encryption).
   if (mutablePlain.length > 0) {
-    const sums = await remoteSha256(s, mutablePlain.map((f) => rjoin(opts.remoteDir, f.rel)));
+    const sums = await remoteSha256(s, mutablePlain.map((f) => rjoin(opts.remoteDir, f.rel + suffix)));
     for (const f of mutablePlain) {
-      if (sums.get(rjoin(opts.remoteDir, f.rel)) === (await localSha(join(opts.localDir, f.rel)))) skipped++;
+      const remoteSha = sums.get(rjoin(opts.remoteDir, f.rel + suffix));
+      const plainSha = await localSha(join(opts.localDir, f.rel));
+      const j = opts.journal?.files[`${ES_MIRROR}/${f.rel}${suffix}`];
+      const same = opts.key ? j !== undefined && j.plainSha256 === plainSha && j.sha256 === remoteSha : remoteSha === plainSha;
+      if (same) skipped++;
       else todo.push(f);
     }
   }
@@ -84,6 +98,15 @@ export async function mirrorEsRepository(
   }));
   if (items.length > 0) await mkdirs(s, [opts.remoteDir, ...items.map((i) => rdirname(i.remote))]);
   for (const f of local.filter((x) => !todo.includes(x))) opts.onProgress?.({ phase: 'skip', path: `${ES_MIRROR}/${f.rel}`, message: `${ES_MIRROR}/${f.rel} already on the server` });
-  const sent = await putVerified(s, items, { key: opts.key, counters: opts.counters, onProgress: opts.onProgress });
+  const sent = await putVerified(s, items, {
+    key: opts.key,
+    counters: opts.counters,
+    onProgress: opts.onProgress,
+    onVerified: (d) => {
+      if (opts.journal && isMutable(d.item.display.slice(ES_MIRROR.length + 1))) {
+        opts.journal.files[`${d.item.display}${suffix}`] = { bytes: d.bytes, sha256: d.sha256, plainSha256: d.plainSha256 };
+      }
+    },
+  });
   return { sent, skipped };
 }

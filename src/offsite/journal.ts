@@ -10,7 +10,7 @@ import { z } from 'zod';
 const journalSchema = z.object({
   remoteDir: z.string(),
   encrypted: z.boolean(),
-  files: z.record(z.object({ bytes: z.number(), sha256: z.string() })),
+  files: z.record(z.object({ bytes: z.number(), sha256: z.string(), plainSha256: z.string().optional() })),
 });
 
 export type Journal = z.infer<typeof journalSchema>;
