@@ -141,7 +141,6 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`mongo-tools interop: ${userMessage(err)}\n`);
-    if (process.env["DEBUG_INTEROP"]) console.error(err);
     process.exit(1);
   },
 );

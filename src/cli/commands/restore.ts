@@ -5,6 +5,8 @@ import type { Runtime } from '../../runtime.ts';
 import { allowOnly, stringFlag, type Args } from '../args.ts';
 import { createPrinter } from '../output.ts';
 import { parseStores } from './stores-flag.ts';
+import { acquireLock } from '../../lock.ts';
+import { openConnections } from '../../pipeline/in-process.ts';
 
 const USAGE = 'crvs-backup restore <label> --yes [--stores mongo,elasticsearch,influxdb,minio]';
 
@@ -21,7 +23,20 @@ export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
     );
   }
   const printer = createPrinter();
-  const outcome = await restoreSet(rt.deps, label, { stores, onProgress: (p) => printer.progress(p) });
+  // The same lock as the bot's backups and restores: never restore while a backup runs.
+  const conn = await openConnections(rt);
+  let outcome: Awaited<ReturnType<typeof restoreSet>>;
+  try {
+    const lock = await acquireLock(conn.redis, `restore ${label} (cli)`, { waitMs: 0 });
+    if (lock.expiredPrevious) printer.line(`note: the lock of "${lock.expiredPrevious.holder}" had expired without release (its process died)`);
+    try {
+      outcome = await restoreSet(rt.deps, label, { stores, onProgress: (p) => printer.progress(p) });
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await conn.close();
+  }
   printer.done();
   for (const r of outcome.results) printer.line(`✓ ${r.store}: ${total(r.counts)} records restored and counted in ${(r.durationMs / 1000).toFixed(1)} s`);
   printer.line(`Restore of ${label} finished. Redeploy OpenCRVS with FACTORY_RESET=no and let migrations run.`);

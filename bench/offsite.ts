@@ -1,0 +1,101 @@
+/**
+ * Offsite upload throughput against OpenSSH's own `scp`, same files, same local sshd, one run.
+ * Ours = copySetOffsite end to end (local sha256 check, upload, server-side sha256, rename), with
+ * and without encryption; also the bare SFTP upload without verification.
+ * Usage: npx tsx bench/offsite.ts [MiB per file, default 256] [runs, default 3]
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { servicesEnv, up } from '../scripts/services/harness.ts';
+import { sshdPaths } from '../scripts/services/sshd.ts';
+import { loadConfig } from '../src/config.ts';
+import { OffsiteKey } from '../src/crypto/key.ts';
+import { copySetOffsite } from '../src/offsite/copy.ts';
+import { openSession } from '../src/offsite/session.ts';
+import { uploadStream } from '../src/offsite/transfer.ts';
+import type { SetManifest } from '../src/offsite/set-manifest.ts';
+
+const mib = Number(process.argv[2] ?? 256);
+const runs = Number(process.argv[3] ?? 3);
+
+async function makeFile(path: string, size: number): Promise<string> {
+  mkdirSync(dirname(path), { recursive: true });
+  const h = createHash('sha256');
+  const out = createWriteStream(path);
+  // Random data: a real dump is compressed, so it does not compress further either.
+  for (let i = 0; i < size; i++) {
+    const piece = randomBytes(1024 * 1024);
+    h.update(piece);
+    if (!out.write(piece)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return h.digest('hex');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+async function time(fn: () => Promise<void> | void): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+await up({ only: ['sshd'], log: () => undefined });
+const env = servicesEnv();
+const root = mkdtempSync(join(env['BACKUP_ROOT'] ?? '/tmp', 'bench-offsite-'));
+const remoteBase = join(env['BACKUP_SERVER_DIR'] ?? '', `bench-${Date.now()}`);
+const config = loadConfig({ ...env, BACKUP_ROOT: root, BACKUP_SERVER_DIR: remoteBase, LOG_LEVEL: 'silent' });
+const server = config.backupServer;
+if (!server) throw new Error('sshd variables missing');
+const paths = sshdPaths(dirname(server.keyFile));
+
+const rel = 'mongo/bench.gz';
+const sha = await makeFile(join(root, rel), mib);
+const bytes = mib * 1024 * 1024;
+const artifact = { store: 'mongo' as const, path: rel, kind: 'file' as const, bytes, sha256: sha, counts: {}, durationMs: 0 };
+const key = new OffsiteKey(randomBytes(32));
+
+const results: Record<string, number[]> = { scp: [], 'sftp upload only': [], 'copySetOffsite': [], 'copySetOffsite + AES-256-GCM': [] };
+for (let i = 0; i < runs; i++) {
+  const scpDir = join(remoteBase, `scp-${i}`);
+  mkdirSync(scpDir, { recursive: true });
+  results['scp']?.push(
+    await time(() => {
+      execFileSync('scp', ['-q', '-i', server.keyFile, '-P', String(server.port), '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${paths.knownHosts}`,
+        join(root, rel), `${server.username}@${server.host}:${scpDir}/bench.gz`]);
+    }),
+  );
+  const s = await openSession(server, { timeoutMs: 10_000 });
+  mkdirSync(join(remoteBase, `raw-${i}`), { recursive: true });
+  results['sftp upload only']?.push(
+    await time(async () => {
+      await uploadStream(s, createReadStream(join(root, rel), { highWaterMark: 256 * 1024 }), join(remoteBase, `raw-${i}`, 'bench.gz'));
+    }),
+  );
+  s.close();
+  for (const [name, k] of [['copySetOffsite', null], ['copySetOffsite + AES-256-GCM', key]] as const) {
+    const label = `b${i}${k ? 'e' : 'p'}`;
+    const m: SetManifest = { label, artifacts: [artifact] };
+    mkdirSync(join(root, 'manifests'), { recursive: true });
+    writeFileSync(join(root, 'manifests', `${label}.json`), JSON.stringify(m));
+    results[name]?.push(await time(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k }))));
+  }
+  rmSync(remoteBase, { recursive: true, force: true });
+}
+
+const scp = median(results['scp'] ?? []);
+console.log(`\nOffsite upload, ${mib} MiB file, loopback sshd (${runs} runs, median)\n`);
+console.log('| method | seconds | MiB/s | vs scp |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [name, xs] of Object.entries(results)) {
+  const t = median(xs);
+  console.log(`| ${name} | ${t.toFixed(2)} | ${(mib / t).toFixed(0)} | ${(scp / t).toFixed(2)} |`);
+}
+rmSync(root, { recursive: true, force: true });
