@@ -45,14 +45,22 @@ export function startWorkers(deps: WorkerDeps): Workers {
     new Worker(QUEUE_NAMES.backup, createBackupProcessor(deps.backup), { ...common, ...LONG_JOB }),
     new Worker(QUEUE_NAMES.deadman, createDeadmanProcessor(deps.deadman), { ...common, concurrency: 1 }),
   ];
-  // A restore cut short by a crash is never restarted by itself: a person decides (it is destructive).
-  if (deps.restore) workers.push(new Worker(QUEUE_NAMES.restore, deps.restore, { ...common, ...LONG_JOB, maxStalledCount: 0 }));
+  // A restore cut short by a crash resumes at its checkpointed step (src/restore/checkpoint.ts):
+  // done steps are skipped, a store that was being restored is reloaded from the verified set.
+  let restoreWorker: Worker | undefined;
+  if (deps.restore) {
+    restoreWorker = new Worker(QUEUE_NAMES.restore, deps.restore, { ...common, ...LONG_JOB, maxStalledCount: 3 });
+    workers.push(restoreWorker);
+  }
   for (const w of workers) {
     w.on('failed', (job, err) => deps.logger.error({ queue: w.name, jobId: job?.id, err: userMessage(err) }, 'job failed'));
     w.on('error', (err) => deps.logger.error({ queue: w.name, err: userMessage(err) }, 'worker error'));
   }
   return {
     async close() {
+      // An hours-long migration watch must not hold up a shutdown: cancelled, the restore job is
+      // put back in its queue and resumes at the same step when the bot starts again.
+      restoreWorker?.cancelAllJobs('the bot is shutting down');
       await Promise.allSettled(workers.map((w) => w.close()));
     },
   };

@@ -1,0 +1,92 @@
+/**
+ * Starts the bot: config → clients → core → Slack surface → workers and schedulers. Returns a
+ * handle whose stop() shuts everything down in order (used on SIGTERM, by the console and tests).
+ */
+import type { WebClientOptions } from '@slack/web-api';
+import type { Config } from './config.ts';
+import { userMessage } from './errors.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createRuntime } from './runtime.ts';
+import { createCore } from './core/core.ts';
+import { createHistoryStore } from './history/history.ts';
+import { createOffsiteCopier } from './pipeline/offsite-adapter.ts';
+import { createQueues, createRedis } from './queue/queues.ts';
+import { nextNightlyRun } from './queue/scheduler.ts';
+import { createSlackApp, type SlackSurface } from './slack/app.ts';
+import { startSchedulers, startWorkers } from '../jobs/index.ts';
+import { createRestoreProcessor } from '../jobs/restore.ts';
+
+export interface BotHandle {
+  slack: SlackSurface | undefined;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Extra Slack Web API client options (the console points slackApiUrl at itself). */
+  clientOptions?: WebClientOptions;
+  /** HTTP mode: where to listen. */
+  listen?: { host?: string; port?: number };
+  /** Start without Slack (workers and schedulers only; reports are logged). */
+  withoutSlack?: boolean;
+}
+
+export async function startBot(config: Config, opts: StartOptions = {}): Promise<BotHandle> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const rt = createRuntime(config, logger);
+  const connection = createRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs, onError: (err) => logger.warn({ err: err.message }, 'redis error') });
+  const queues = createQueues(connection);
+  const history = createHistoryStore(connection, queues.prefix);
+  const offsite = createOffsiteCopier(config, logger);
+  const core = createCore({ backup: rt.deps, queues, redis: connection, history, offsite });
+  const slack = opts.withoutSlack ? undefined : createSlackApp({ config, core, redis: connection, logger, clientOptions: opts.clientOptions, listen: opts.listen });
+  const schedulers = await startSchedulers(queues, config, { logger });
+  const workers = startWorkers({
+    connection,
+    queues,
+    logger,
+    backup: { backup: rt.deps, redis: connection, history, offsite, slack: slack?.client, nextRun: () => nextNightlyRun(queues) },
+    deadman: {
+      redis: connection,
+      prefix: queues.prefix,
+      backupRoot: config.backupRoot,
+      slack: slack?.client,
+      channel: config.slack.channel,
+      oncallGroup: config.slack.oncallGroup,
+      timeZone: config.timeZone,
+    },
+    restore: createRestoreProcessor({ backup: rt.deps, redis: connection, slack: slack?.client }),
+  });
+  await slack?.start();
+  logger.info({ stores: config.stores, slack: slack ? config.slack.mode : 'off' }, 'bot started');
+  let stopped = false;
+  return {
+    slack,
+    logger,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      schedulers.close();
+      await slack?.stop().catch((err: unknown) => logger.warn({ err: userMessage(err) }, 'slack stop failed'));
+      await workers.close();
+      await queues.close();
+      connection.disconnect();
+      await rt.close();
+    },
+  };
+}
+
+/** Stops the bot on SIGTERM/SIGINT, bounded so a stuck client cannot keep the process alive. */
+export function stopOnSignals(handle: BotHandle, graceMs = 30_000): void {
+  const stop = (signal: string): void => {
+    handle.logger.info({ signal }, 'stopping');
+    setTimeout(() => process.exit(1), graceMs).unref();
+    handle.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
