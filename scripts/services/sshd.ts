@@ -79,7 +79,9 @@ function configText(p: SshdPaths, port: number): string {
     'LogLevel VERBOSE',
     'MaxStartups 50:30:100',
     'MaxSessions 50',
-    `SetEnv PATH=${p.binDir}:/usr/local/bin:/usr/bin:/bin`,
+    // SHLVL=1 makes bash count itself as nested, so it skips the ~/.bashrc it would otherwise
+    // source for ssh commands: the session PATH stays exactly this one, and no slow rc file runs.
+    `SetEnv PATH=${p.binDir}:/usr/local/bin:/usr/bin:/bin SHLVL=1`,
     'Subsystem sftp internal-sftp',
     '',
   ].join('\n');

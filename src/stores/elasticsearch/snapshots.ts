@@ -60,7 +60,7 @@ export interface TakeOptions {
   indices: string[];
   timeoutMs: number;
   signal: AbortSignal;
-  /** Called while waiting, with the state seen. */
+  /** Called while waiting, each time the state seen changes. */
   onPoll?(state: string): void;
 }
 
@@ -80,12 +80,14 @@ export async function takeSnapshot(client: Client, o: TakeOptions): Promise<Snap
     }),
   );
   const deadline = Date.now() + o.timeoutMs;
+  let seen = '';
   for (;;) {
     o.signal.throwIfAborted();
     const info = await getSnapshot(client, o.repository, o.snapshot, o.signal);
     const state = info?.state ?? 'STARTING';
     if (info && state !== 'IN_PROGRESS') return info;
-    o.onPoll?.(state);
+    if (state !== seen) o.onPoll?.(state);
+    seen = state;
     if (Date.now() >= deadline) throw new TimeoutError(`Elasticsearch snapshot ${o.snapshot}`, o.timeoutMs);
     await new Promise((r) => setTimeout(r, 1000));
   }
