@@ -76,10 +76,9 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
   const done: PutDone[] = [];
   let batch: PutDone[] = [];
   let batchBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const sums = await remoteSha256(s, batch.map((d) => partName(d.item.remote)));
-    for (const d of batch) {
+  const verifyBatch = async (list: PutDone[]): Promise<void> => {
+    const sums = await remoteSha256(s, list.map((d) => partName(d.item.remote)));
+    for (const d of list) {
       const part = partName(d.item.remote);
       if (sums.get(part) !== d.sha256) {
         await unlinkQuiet(s, part);
@@ -90,30 +89,42 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
       opts.onVerified?.(d);
       opts.onProgress?.({ phase: 'verified', path: d.item.display, bytes: d.bytes, message: `verified ${d.item.display} (sha256 on the server)` });
     }
+  };
+  // One batch is verified on the server while the next file is being sent; batches still finish
+  // (and rename) in order, since each waits for the one before.
+  let verifying: Promise<void> = Promise.resolve();
+  const flush = async (wait: boolean): Promise<void> => {
+    const list = batch;
     batch = [];
     batchBytes = 0;
+    const previous = verifying;
+    verifying = previous.then(() => (list.length > 0 ? verifyBatch(list) : undefined));
+    verifying.catch(() => undefined);
+    if (wait) await verifying;
   };
   for (const item of items) {
     const size = await stat(item.local).then((st) => st.size, (err: Error) => {
       throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${err.message}`);
     });
     // Small files already sent are worth keeping if the connection dies during a big one.
-    if (size >= LARGE) await flush();
+    if (size >= LARGE) await flush(false);
     opts.onProgress?.({ phase: 'upload', path: item.display, bytes: size, message: `sending ${item.display}` });
     opts.counters.uploads++;
     const plainHash = createHash('sha256');
     const plain = readLocal(item.local, plainHash);
     const source = opts.key ? transformChunks(plain, new ChunkEncryptor(opts.key)) : plain;
     let sinceReport = 0;
-    const sent = await uploadStream(s, source, partName(item.remote), (n) => {
+    const onBytes = (n: number): void => {
       opts.counters.bytesSent += n;
       sinceReport += n;
       if (sinceReport >= PROGRESS_STEP) {
         sinceReport = 0;
         opts.onProgress?.({ phase: 'bytes', path: item.display, bytes: opts.counters.bytesSent, message: `${item.display}: ${opts.counters.bytesSent} bytes sent` });
       }
-    });
+    };
+    const sent = await uploadStream(s, source, partName(item.remote), onBytes, { hash: opts.key !== undefined });
     const plainSha256 = plainHash.digest('hex');
+    if (!opts.key) sent.sha256 = plainSha256;
     if (item.expectSha !== undefined && plainSha256 !== item.expectSha) {
       await unlinkQuiet(s, partName(item.remote));
       throw new OffsiteError('offsite_local_mismatch', `${item.display}: the local file no longer matches its manifest checksum; not copied`);
@@ -121,8 +132,8 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
     opts.onProgress?.({ phase: 'uploaded', path: item.display, bytes: sent.bytes, message: `sent ${item.display} (${sent.bytes} bytes)` });
     batch.push({ item, bytes: sent.bytes, sha256: sent.sha256, plainSha256 });
     batchBytes += sent.bytes;
-    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES || sent.bytes >= LARGE) await flush();
+    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES || sent.bytes >= LARGE) await flush(false);
   }
-  await flush();
+  await flush(true);
   return done;
 }

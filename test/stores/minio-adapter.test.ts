@@ -4,7 +4,7 @@
  * objects survive a multipart round trip; a damaged file is refused before the bucket is touched.
  */
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'minio';
@@ -17,12 +17,15 @@ import { seedMinio } from '../../scripts/seed/minio.ts';
 import { testConfig } from '../helpers/env.ts';
 
 const adapters: StoreAdapter[] = [];
+const roots: string[] = [];
 afterAll(async () => {
   await Promise.all(adapters.map((a) => a.close()));
+  await Promise.all(roots.map((r) => rm(r, { recursive: true, force: true })));
 });
 
 function setup(overrides: Record<string, string> = {}): { config: Config; adapter: StoreAdapter; client: Client; ctx: StoreContext } {
   const config = testConfig(overrides);
+  roots.push(config.backupRoot);
   const adapter = createMinioAdapter(config);
   adapters.push(adapter);
   const url = new URL(config.minio.url);

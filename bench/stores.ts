@@ -1,0 +1,95 @@
+/**
+ * Store benchmark (not a test): MongoDB backup/restore throughput, MinIO backup throughput and
+ * the peak RSS of a backup at two scales (flat = streaming). Runs against the services of
+ * `npm run services -- up` (.services/env). mongodump/mongorestore are compared in the same run
+ * when MONGODUMP_BIN / MONGORESTORE_BIN name real binaries.
+ *
+ *   npx tsx bench/stores.ts [--scales 2,8]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { MongoClient } from 'mongodb';
+import { loadConfig, type Config } from '../src/config.ts';
+import { servicesEnv } from '../scripts/services/harness.ts';
+import { seedAll } from '../scripts/seed/index.ts';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
+
+interface OpResult {
+  ms: number;
+  bytes: number;
+  maxRssKiB: number;
+  label: string;
+}
+
+async function child(env: Record<string, string>, op: 'backup' | 'restore', stores: string, label?: string): Promise<OpResult> {
+  const args = ['--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, stores, ...(label ? [label] : [])];
+  const { stdout } = await run(process.execPath, args, { env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
+}
+
+async function mongoDataBytes(config: Config): Promise<number> {
+  const client = new MongoClient(config.mongo.url);
+  await client.connect();
+  let total = 0;
+  try {
+    for (const db of config.mongo.databases) {
+      const s = (await client.db(db).command({ dbStats: 1 })) as { dataSize?: number };
+      total += s.dataSize ?? 0;
+    }
+  } finally {
+    await client.close();
+  }
+  return total;
+}
+
+async function mongodump(config: Config, dir: string): Promise<number | undefined> {
+  const bin = process.env['MONGODUMP_BIN'];
+  if (!bin) return undefined;
+  const started = performance.now();
+  for (const db of config.mongo.databases) {
+    await run(bin, [`--uri=${config.mongo.url}`, `--db=${db}`, '--gzip', `--archive=${join(dir, `${db}.gz`)}`], { timeout: 3_600_000 });
+  }
+  return performance.now() - started;
+}
+
+const mbps = (bytes: number, ms: number): string => ((bytes / 1e6) / (ms / 1000)).toFixed(1);
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--scales');
+  const scales = (i > 0 ? process.argv[i + 1] ?? '' : '2,8').split(',').map(Number);
+  const base = servicesEnv();
+  const rows: string[] = [];
+  for (const scale of scales) {
+    const root = mkdtempSync(join(base['BACKUP_ROOT'] ?? '/tmp', 'bench-'));
+    const env = { ...base, BACKUP_ROOT: root, LOG_LEVEL: 'silent', BACKUP_SERVER_HOST: '' };
+    const config = loadConfig(env);
+    const seedStart = performance.now();
+    const seeded = await seedAll(config, { scale, seed: 11 }, ['mongo', 'minio']);
+    const seedMs = performance.now() - seedStart;
+    const mongoBytes = await mongoDataBytes(config);
+    const minioBytes = Object.entries(seeded.minio ?? {}).filter(([k]) => k.endsWith('.bytes')).reduce((n, [, v]) => n + v, 0);
+    const mb = await child(env, 'backup', 'mongo');
+    const mr = await child(env, 'restore', 'mongo', mb.label);
+    const dumpMs = await mongodump(config, root);
+    const nb = await child(env, 'backup', 'minio');
+    rows.push(
+      `| ${scale} | mongo | ${(mongoBytes / 1e6).toFixed(1)} MB data → ${(mb.bytes / 1e6).toFixed(1)} MB archive | backup ${(mb.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mb.ms)} MB/s) | restore ${(mr.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mr.ms)} MB/s) | ${dumpMs ? `mongodump ${(dumpMs / 1000).toFixed(1)} s, ratio ${(dumpMs / mb.ms).toFixed(2)}` : 'mongodump: not available'} | peak RSS ${(mb.maxRssKiB / 1024).toFixed(0)} MiB |`,
+      `| ${scale} | minio | ${(minioBytes / 1e6).toFixed(1)} MB in objects | backup ${(nb.ms / 1000).toFixed(1)} s (${mbps(minioBytes, nb.ms)} MB/s) | | | peak RSS ${(nb.maxRssKiB / 1024).toFixed(0)} MiB |`,
+    );
+    process.stderr.write(`scale ${scale}: seeded in ${(seedMs / 1000).toFixed(1)} s\n`);
+    rmSync(root, { recursive: true, force: true });
+  }
+  process.stdout.write(`| scale | store | data | backup | restore | reference | memory |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
