@@ -107,7 +107,7 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
       throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${err.message}`);
     });
     // Small files already sent are worth keeping if the connection dies during a big one.
-    if (size >= LARGE) await flush(false);
+    if (size >= LARGE) await flush(true);
     opts.onProgress?.({ phase: 'upload', path: item.display, bytes: size, message: `sending ${item.display}` });
     opts.counters.uploads++;
     const plainHash = createHash('sha256');
