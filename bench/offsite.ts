@@ -2,7 +2,7 @@
  * Offsite upload throughput against OpenSSH's own `scp`, same files, same local sshd, one run.
  * Ours = copySetOffsite end to end (local sha256 check, upload, server-side sha256, rename), with
  * and without encryption; also the bare SFTP upload without verification.
- * Usage: npx tsx bench/offsite.ts [MiB per file, default 256] [runs, default 3]
+ * Usage: npx tsx bench/offsite.ts [MiB per file, default 64] [files, default 4] [runs, default 5]
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,8 +18,9 @@ import { openSession } from '../src/offsite/session.ts';
 import { uploadStream } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
 
-const mib = Number(process.argv[2] ?? 256);
-const runs = Number(process.argv[3] ?? 3);
+const mib = Number(process.argv[2] ?? 64);
+const count = Number(process.argv[3] ?? 4);
+const runs = Number(process.argv[4] ?? 5);
 
 async function makeFile(path: string, size: number): Promise<string> {
   mkdirSync(dirname(path), { recursive: true });
@@ -56,10 +57,14 @@ const server = config.backupServer;
 if (!server) throw new Error('sshd variables missing');
 const paths = sshdPaths(dirname(server.keyFile));
 
-const rel = 'mongo/bench.gz';
-const sha = await makeFile(join(root, rel), mib);
 const bytes = mib * 1024 * 1024;
-const artifact = { store: 'mongo' as const, path: rel, kind: 'file' as const, bytes, sha256: sha, counts: {}, durationMs: 0 };
+const artifacts = [];
+for (let f = 0; f < count; f++) {
+  const rel = `mongo/bench-${f}.gz`;
+  artifacts.push({ store: 'mongo' as const, path: rel, kind: 'file' as const, bytes, sha256: await makeFile(join(root, rel), mib), counts: {}, durationMs: 0 });
+}
+const locals = artifacts.map((a) => join(root, a.path));
+const total = mib * count;
 const key = new OffsiteKey(randomBytes(32));
 
 const results: Record<string, number[]> = { scp: [], 'sftp upload only': [], 'copySetOffsite': [], 'copySetOffsite + AES-256-GCM': [] };
@@ -69,20 +74,22 @@ for (let i = 0; i < runs; i++) {
   results['scp']?.push(
     await time(() => {
       execFileSync('scp', ['-q', '-i', server.keyFile, '-P', String(server.port), '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${paths.knownHosts}`,
-        join(root, rel), `${server.username}@${server.host}:${scpDir}/bench.gz`]);
+        ...locals, `${server.username}@${server.host}:${scpDir}/`]);
     }),
   );
   const s = await openSession(server, { timeoutMs: 10_000 });
   mkdirSync(join(remoteBase, `raw-${i}`), { recursive: true });
   results['sftp upload only']?.push(
     await time(async () => {
-      await uploadStream(s, createReadStream(join(root, rel), { highWaterMark: 256 * 1024 }), join(remoteBase, `raw-${i}`, 'bench.gz'));
+      for (const [n, local] of locals.entries()) {
+        await uploadStream(s, createReadStream(local, { highWaterMark: 256 * 1024 }), join(remoteBase, `raw-${i}`, `bench-${n}.gz`), undefined, { hash: false });
+      }
     }),
   );
   s.close();
   for (const [name, k] of [['copySetOffsite', null], ['copySetOffsite + AES-256-GCM', key]] as const) {
     const label = `b${i}${k ? 'e' : 'p'}`;
-    const m: SetManifest = { label, artifacts: [artifact] };
+    const m: SetManifest = { label, artifacts };
     mkdirSync(join(root, 'manifests'), { recursive: true });
     writeFileSync(join(root, 'manifests', `${label}.json`), JSON.stringify(m));
     results[name]?.push(await time(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k }))));
@@ -91,11 +98,11 @@ for (let i = 0; i < runs; i++) {
 }
 
 const scp = median(results['scp'] ?? []);
-console.log(`\nOffsite upload, ${mib} MiB file, loopback sshd (${runs} runs, median)\n`);
+console.log(`\nOffsite upload, ${count} files × ${mib} MiB, loopback sshd (${runs} runs, median)\n`);
 console.log('| method | seconds | MiB/s | vs scp |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, xs] of Object.entries(results)) {
   const t = median(xs);
-  console.log(`| ${name} | ${t.toFixed(2)} | ${(mib / t).toFixed(0)} | ${(scp / t).toFixed(2)} |`);
+  console.log(`| ${name} | ${t.toFixed(2)} | ${(total / t).toFixed(0)} | ${(scp / t).toFixed(2)} |`);
 }
 rmSync(root, { recursive: true, force: true });

@@ -64,6 +64,8 @@ const envSchema = z.object({
   /** Data directory of MinIO, for legacy (tar of the data folder) restores through the exec layer. */
   MINIO_DATA_DIR: z.string().min(1).optional(),
   MINIO_RESTART_COMMAND: z.string().min(1).optional(),
+  /** Where legacy data-folder restores run (the MinIO host): local, docker:<container>, or ssh. */
+  MINIO_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
 
   BACKUP_SERVER_HOST: z.string().min(1).optional(),
   BACKUP_SERVER_PORT: port.default(22),
@@ -177,6 +179,7 @@ export interface Config {
     buckets: string[];
     dataDir: string | undefined;
     restartCommand: string | undefined;
+    exec: string;
   };
   backupServer: (SshTarget & { dir: string; keep: number }) | undefined;
   manager: SshTarget | undefined;
@@ -317,6 +320,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       buckets: env.MINIO_BUCKETS,
       dataDir: env.MINIO_DATA_DIR,
       restartCommand: env.MINIO_RESTART_COMMAND,
+      exec: env.MINIO_EXEC,
     },
     backupServer: backupTarget && { ...backupTarget, dir: env.BACKUP_SERVER_DIR, keep: env.BACKUP_SERVER_KEEP },
     manager: sshTarget('MANAGER', env),

@@ -24,7 +24,7 @@ interface State {
 }
 
 function dirs(opts: HarnessOptions): { servicesDir: string; cacheDir: string } {
-  const servicesDir = opts.servicesDir ?? join(PROJECT_ROOT, '.services');
+  const servicesDir = opts.servicesDir ?? process.env['CRVS_SERVICES_DIR'] ?? join(PROJECT_ROOT, '.services');
   const cacheDir = process.env['CRVS_CACHE_DIR'] ?? join(homedir(), '.cache', 'crvs-backup-bot');
   mkdirSync(servicesDir, { recursive: true });
   mkdirSync(cacheDir, { recursive: true });

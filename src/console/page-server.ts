@@ -141,10 +141,19 @@ export async function startPageServer(opts: PageServerOptions): Promise<PageServ
     });
   });
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  try {
+    await listen(opts.port ?? 0);
+  } catch (err) {
+    // The usual port is taken (a second console, another program): any free port will do.
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !opts.port) throw err;
+    logger.warn({ port: opts.port }, 'console port taken; using a free one');
+    await listen(0);
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,

@@ -6,6 +6,7 @@ import { createMongoAdapter } from './mongo/index.ts';
 import { createElasticsearchAdapter } from './elasticsearch/index.ts';
 import { createInfluxAdapter } from './influxdb/index.ts';
 import { createMinioAdapter } from './minio/index.ts';
+import { createExecutor, targetFromSetting } from '../exec/index.ts';
 
 type Factory = (config: Config, logger: Logger) => StoreAdapter;
 
@@ -13,7 +14,17 @@ const FACTORIES: Record<StoreName, Factory> = {
   mongo: createMongoAdapter,
   elasticsearch: createElasticsearchAdapter,
   influxdb: createInfluxAdapter,
-  minio: createMinioAdapter,
+  minio: (config, logger) => {
+    // Legacy data-folder tarballs are restored on the MinIO host through the exec layer.
+    const target = targetFromSetting(config.minio.exec, config.manager, 'MINIO_EXEC');
+    const executor = createExecutor(target);
+    return createMinioAdapter(config, logger, {
+      exec: async (argv, opts) => {
+        const r = await executor.run(argv, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+        return { stdout: r.stdout, stderr: r.stderr };
+      },
+    });
+  },
 };
 
 /** Adapters for the stores named in config (BACKUP_STORES), in that order. */
