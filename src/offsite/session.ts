@@ -69,6 +69,8 @@ export async function openSession(
     };
     client.once('ready', () => {
       client.off('error', fail);
+      // Many small SFTP requests and answers: Nagle's delay would stall the pipeline.
+      client.setNoDelay(true);
       resolve();
     });
     client.once('error', fail);
