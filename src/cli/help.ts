@@ -13,6 +13,8 @@ Commands:
   restore <label> --yes [--stores a,b]
                                REPLACE current data with a verified set (refused without --yes)
   history [--limit N] [--json] outcome of the recent backup and restore runs, newest first
+  audit [--user U] [--request R] [--since DATE] [--limit N] [--json]
+                               the append-only audit log of commands and decisions
   prune [--dry-run]            apply local retention (RETENTION_DAYS*), never the newest complete set
 
 Stores: mongo, elasticsearch, influxdb, minio.

@@ -37,13 +37,38 @@ function unescapeSlack(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `<!date^1700000000^{date_short_pretty} at {time}|fallback>`, shown in this machine's time zone as Slack shows it in the reader's. */
+function slackDate(target: string, fallback: string | undefined): string {
+  const [, secs = '', format = ''] = target.split('^');
+  const d = new Date(Number(secs) * 1000);
+  if (!/^\d+$/.test(secs) || Number.isNaN(d.getTime())) return fallback ?? target;
+  const day = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+  const tokens: Record<string, string> = {
+    date_num: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
+    date: day,
+    date_short: day,
+    date_long: d.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
+    date_pretty: day,
+    date_short_pretty: day,
+    date_long_pretty: d.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
+    time: `${pad(d.getHours())}:${pad(d.getMinutes())}`,
+    time_secs: `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
+  };
+  return format.replace(/\{(\w+)\}/g, (m, t: string) => tokens[t] ?? m);
+}
+
 function entity(inner: string, nameOf: NameOf): string {
   const [target = '', label] = inner.split('|', 2);
   if (target.startsWith('@')) {
     const id = target.slice(1);
     return `<span class="mention">@${escapeHtml(label ?? nameOf(id) ?? id)}</span>`;
   }
-  if (target.startsWith('#')) return `<span class="mention">#${escapeHtml(label ?? target.slice(1))}</span>`;
+  if (target.startsWith('#')) return `<span class="mention">#${escapeHtml(label ?? nameOf(target.slice(1)) ?? target.slice(1))}</span>`;
+  if (target.startsWith('!date^')) return `<span class="date">${escapeHtml(slackDate(target, label))}</span>`;
   if (target.startsWith('!')) return `<span class="mention">@${escapeHtml(target.slice(1).split('^')[0] ?? '')}</span>`;
   if (/^(https?:|mailto:)/.test(target)) {
     return `<a href="${escapeHtml(target)}" target="_blank" rel="noreferrer noopener">${escapeHtml(unescapeSlack(label ?? target))}</a>`;

@@ -78,7 +78,8 @@ export async function startPageServer(opts: PageServerOptions): Promise<PageServ
   };
   const stamper = setInterval(stamp, 50);
   const seenAt = (m: FakeMessage): number => seen.get(m) ?? Date.now();
-  const nameOf = (id: string): string | undefined => personById(id)?.name ?? (id === 'UFAKEBOT' ? 'CRVS Backup' : undefined);
+  const nameOf = (id: string): string | undefined =>
+    personById(id)?.name ?? (id === 'UFAKEBOT' ? 'CRVS Backup' : id === channel ? opts.info.channelName : undefined);
 
   async function command(body: unknown): Promise<{ ok: boolean; error?: string }> {
     const input = commandSchema.parse(body);

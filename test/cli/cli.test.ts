@@ -74,6 +74,11 @@ describe('crvs-backup CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(await fingerprintAll(config)).toEqual(before);
+
+    const audit = await runCli(['audit'], env);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(new RegExp(`cli:\\S+\\s+restore ${label} → refused`));
+    expect(audit.stdout).toMatch(new RegExp(`cli:\\S+\\s+restore ${label} → ok`));
   });
 
   it('an unknown label is refused with the nearest labels', async () => {

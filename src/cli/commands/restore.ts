@@ -7,6 +7,9 @@ import { createPrinter } from '../output.ts';
 import { parseStores } from './stores-flag.ts';
 import { acquireLock } from '../../lock.ts';
 import { openConnections } from '../../pipeline/in-process.ts';
+import { createAuditLog } from '../../audit/log.ts';
+import { userMessage } from '../../errors.ts';
+import { userInfo } from 'node:os';
 
 const USAGE = 'crvs-backup restore <label> --yes [--stores mongo,elasticsearch,influxdb,minio]';
 
@@ -15,7 +18,11 @@ export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
   const label = args.positional[0];
   if (!label) throw new InputError(`Usage: ${USAGE}`);
   const stores = parseStores(stringFlag(args, 'stores'));
+  const audit = createAuditLog(rt.config.backupRoot);
+  const who = `cli:${userInfo().username}`;
+  const action = `restore ${label}${stores ? ` --stores ${stores.join(',')}` : ''}`;
   if (!args.flags.has('yes')) {
+    await audit.append({ user: who, action, outcome: 'refused', detail: 'no --yes' });
     throw new InputError(
       `Refusing to restore without --yes: a restore REPLACES all current data of ${stores?.join(', ') ?? 'every store'} with the set ${label} and cannot be undone. ` +
         `Check the set first with \`crvs-backup verify ${label}\`, then run: ${USAGE.replace('<label>', label)}`,
@@ -30,7 +37,12 @@ export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
     const lock = await acquireLock(conn.redis, `restore ${label} (cli)`, { waitMs: 0 });
     if (lock.expiredPrevious) printer.line(`note: the lock of "${lock.expiredPrevious.holder}" had expired without release (its process died)`);
     try {
+      await audit.append({ user: who, action, outcome: 'started' });
       outcome = await restoreSet(rt.deps, label, { stores, onProgress: (p) => printer.progress(p) });
+      await audit.append({ user: who, action, outcome: 'ok' });
+    } catch (err) {
+      await audit.append({ user: who, action, outcome: 'failed', detail: userMessage(err).slice(0, 500) });
+      throw err;
     } finally {
       await lock.release();
     }
