@@ -19,6 +19,25 @@ function isSub(s: string): s is Sub {
   return (SUBCOMMANDS as readonly string[]).includes(s);
 }
 
+/** Edit distance, to catch `/backup stauts` before it becomes a backup labelled "stauts". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The sub-command a word is probably a typo of, if any. */
+export function likelyTypo(word: string): Sub | undefined {
+  const w = word.toLowerCase();
+  return SUBCOMMANDS.find((s) => w !== s && distance(w, s) <= 2 && /^[a-z]+$/i.test(word));
+}
+
 /** Today's date as YYYY-MM-DD in the backup time zone: the default label. */
 export function defaultLabel(timeZone: string, now: number): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
@@ -65,6 +84,9 @@ async function handle(command: SlashCommand, respond: RespondFn, deps: SlackDeps
   if (words.length > 1 || (first !== undefined && !isSub(first) && !LABEL.test(first))) {
     await ephemeral(respond, plain(`:question: \`/backup ${command.text.trim()}\` is not something I understand. A label is one word of letters, digits, \`.\`, \`_\` or \`-\`.\n${backupHelp().text}`));
     outcome = 'refused: bad input';
+  } else if (first !== undefined && likelyTypo(first)) {
+    await ephemeral(respond, plain(`:question: Did you mean \`/backup ${likelyTypo(first)}\`? Nothing was started. To use \`${first}\` as a label, add a digit or a dash (e.g. \`${first}-1\`).`));
+    outcome = 'refused: likely typo';
   } else if (first !== undefined && isSub(first)) {
     outcome = await runSub(first, command, respond, deps);
   } else {

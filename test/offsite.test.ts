@@ -1,6 +1,6 @@
 /** Offsite copy to the real sshd: verified copies, pinned host key, resume after a killed server, retention. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,17 @@ describe('offsite copy', () => {
     expect((err as OffsiteError).code).toBe('offsite_host_key');
     expect((err as OffsiteError).message).toMatch(/not the pinned .*refusing to connect; nothing was sent/);
     expect(existsSync(remoteDir(config))).toBe(false);
+  });
+
+  it('does not copy a local file that no longer matches its manifest, and leaves the remote set incomplete', async () => {
+    const config = freshConfig();
+    const manifest = await makeSet(config.backupRoot, '2026-11-28', { es: false });
+    writeFileSync(join(config.backupRoot, 'influxdb/2026-11-28/meta.00'), 'bit rot');
+    const err = await copySetOffsite({ config, manifest, localRoot: config.backupRoot, retry: fastRetry }).catch((e: unknown) => e);
+    expect((err as OffsiteError).code).toBe('offsite_local_mismatch');
+    expect((err as OffsiteError).message).toContain('influxdb/2026-11-28/meta.00');
+    expect(existsSync(join(remoteDir(config), '2026-11-28/influxdb/2026-11-28/meta.00'))).toBe(false);
+    expect((await listRemoteSets(config)).map((x) => [x.label, x.complete])).toEqual([['2026-11-28', false]]);
   });
 
   it('resumes after the server is killed mid-upload: completed files are not sent again, checksums match', async () => {

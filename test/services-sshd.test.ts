@@ -1,5 +1,5 @@
 /** The harness's real OpenSSH server: key login with a pinned host key, SFTP, the session PATH. */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,7 @@ describe('sshd service', () => {
       expect(r.stdout).toContain('fake-tool hello');
     } finally {
       s.close();
+      rmSync(fake, { force: true });
     }
   });
 });

@@ -10,6 +10,8 @@ Commands:
                                here, under the lock shared with the bot; needs Redis (REDIS_URL)
   list [--json]                backup sets, newest first, and whether each is complete
   verify <label>               checksums and a full structural read of a set, touching no store
+  adopt <label>                make a set written by the old OpenCRVS scripts (no manifest) restorable:
+                               check and checksum its files, write a manifest (origin legacy), verify
   restore <label> --yes [--stores a,b]
                                REPLACE current data with a verified set (refused without --yes)
   history [--limit N] [--json] outcome of the recent backup and restore runs, newest first

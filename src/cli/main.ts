@@ -5,6 +5,7 @@ import { createLogger } from '../log.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { parseArgs, type Args } from './args.ts';
 import { auditCommand } from './commands/audit.ts';
+import { adoptCommand } from './commands/adopt.ts';
 import { backupCommand } from './commands/backup.ts';
 import { configCheckCommand } from './commands/config-check.ts';
 import { historyCommand } from './commands/history.ts';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: Command; valued: string[] }> = {
   list: { run: listCommand, valued: [] },
   verify: { run: verifyCommand, valued: [] },
   restore: { run: restoreCommand, valued: ['stores'] },
+  adopt: { run: adoptCommand, valued: [] },
   prune: { run: pruneCommand, valued: [] },
   audit: { run: auditCommand, valued: ['user', 'request', 'since', 'limit'] },
   history: { run: historyCommand, valued: ['limit'] },

@@ -94,8 +94,15 @@ async function seedEmptyStores(config: Config, logger: Logger): Promise<StoreNam
   const empty: StoreName[] = [];
   try {
     for (const [name, adapter] of adapters) {
-      const counts = await adapter.counts();
-      if (Object.values(counts).reduce((n, v) => n + v, 0) === 0) empty.push(name);
+      try {
+        const counts = await adapter.counts();
+        if (Object.values(counts).reduce((n, v) => n + v, 0) === 0) empty.push(name);
+      } catch (err) {
+        // A fresh server may lack the database, bucket or index the count asks for: seed it. An
+        // unreachable server fails the seeding below with its own message.
+        logger.info({ store: name, err: err instanceof Error ? err.message : String(err) }, 'store not countable; seeding it');
+        empty.push(name);
+      }
     }
   } finally {
     await Promise.allSettled([...adapters.values()].map((a) => a.close()));

@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, servicesEnv, up } from '../../scripts/services/harness.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { userMessage } from '../errors.ts';
+import { InputError, userMessage } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { startBot, stopOnSignals } from '../main.ts';
 import { startConsole } from './console.ts';
@@ -35,9 +35,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-seed') args.seed = false;
     else if (a === '--port') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error('--port needs a port number (0 = any free port)');
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InputError('--port needs a port number (0 = any free port)');
       args.port = n;
-    } else throw new Error(`unknown option ${a}\n${HELP}`);
+    } else throw new InputError(`unknown option ${a}\n${HELP}`);
   }
   return args;
 }

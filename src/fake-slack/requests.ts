@@ -56,9 +56,9 @@ export interface CommandInput {
   channel: string;
 }
 
-/** The form body of a slash command, as Slack sends it. */
-export function slashCommandBody(fake: FakeSlack, c: CommandInput): string {
-  return new URLSearchParams({
+/** The fields of a slash command, as Slack sends them (form fields over HTTP, payload in Socket Mode). */
+export function slashCommandFields(fake: FakeSlack, c: CommandInput): Record<string, string> {
+  return {
     token: 'legacy-verification-token',
     team_id: TEAM_ID,
     team_domain: 'fake',
@@ -72,7 +72,12 @@ export function slashCommandBody(fake: FakeSlack, c: CommandInput): string {
     is_enterprise_install: 'false',
     response_url: fake.responseUrl({ channel: c.channel, user: c.user }),
     trigger_id: `${Date.now()}.${randomBytes(6).toString('hex')}`,
-  }).toString();
+  };
+}
+
+/** The form body of a slash command, as Slack posts it. */
+export function slashCommandBody(fake: FakeSlack, c: CommandInput): string {
+  return new URLSearchParams(slashCommandFields(fake, c)).toString();
 }
 
 export async function sendSlashCommand(fake: FakeSlack, bot: BotTarget, c: CommandInput, opts: SignOptions = {}): Promise<SignedResponse> {
@@ -106,8 +111,8 @@ function findButton(blocks: unknown[], actionId: string): { button: ButtonElemen
   return undefined;
 }
 
-/** The `payload` of a button click on a message of the fake: throws if that button is not there. */
-export function blockActionBody(fake: FakeSlack, c: ClickInput): string {
+/** The block_actions payload of a button click on a message of the fake: throws if that button is not there. */
+export function blockActionPayload(fake: FakeSlack, c: ClickInput): Record<string, unknown> {
   const message = fake.message(c.channel, c.ts);
   if (!message) throw new Error(`no message ${c.ts} in ${c.channel}`);
   const found = findButton(message.blocks, c.actionId);
@@ -135,7 +140,12 @@ export function blockActionBody(fake: FakeSlack, c: ClickInput): string {
       },
     ],
   };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return payload;
+}
+
+/** The form body Slack posts for a click: `payload=<json>`. */
+export function blockActionBody(fake: FakeSlack, c: ClickInput): string {
+  return new URLSearchParams({ payload: JSON.stringify(blockActionPayload(fake, c)) }).toString();
 }
 
 export async function clickButton(fake: FakeSlack, bot: BotTarget, c: ClickInput, opts: SignOptions = {}): Promise<SignedResponse> {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { callMethod, type Args } from './methods.ts';
+import { attachSocketMode, type FakeSocketMode } from './socket-mode.ts';
 import { FakeState, type ApiCall, type FakeEphemeral, type FakeMessage, type FakeUser } from './state.ts';
 
 export interface FakeSlackOptions {
@@ -15,6 +16,8 @@ export interface FakeSlackOptions {
   host?: string;
   /** When set, calls with another token answer `invalid_auth`. */
   botToken?: string;
+  /** When set, apps.connections.open requires this app-level token. */
+  appToken?: string;
   users?: FakeUser[];
   usergroups?: Record<string, string[]>;
 }
@@ -36,6 +39,8 @@ export interface FakeSlack {
   thread(channel: string, ts: string): FakeMessage[];
   /** A new response_url for a command or click by `user` in `channel`. */
   responseUrl(ctx: { channel: string; user: string; messageTs?: string }): string;
+  /** Socket Mode: envelopes to a connected app. */
+  socket: FakeSocketMode;
   close(): Promise<void>;
 }
 
@@ -77,6 +82,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const { token: _token, ...recorded } = args;
     const call: ApiCall = { method, args: recorded, at: Date.now(), status: 200, result: 'ok' };
     state.calls.push(call);
+    if (method === 'apps.connections.open') {
+      const ok = auth?.startsWith('xapp-') && (opts.appToken === undefined || auth === opts.appToken);
+      call.result = ok ? 'ok' : 'invalid_auth';
+      json(res, 200, ok ? { ok: true, url: socket.openUrl() } : { ok: false, error: 'invalid_auth' });
+      return;
+    }
     const limit = state.rateLimits.get(method);
     if (limit && limit.times > 0) {
       limit.times -= 1;
@@ -118,6 +129,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     json(res, 200, { ok: true });
   }
 
+  let url = '';
   const server = createServer((req, res) => {
     void (async () => {
       try {
@@ -134,12 +146,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
     })();
   });
+  const socket = attachSocketMode(server, () => url.replace(/^http/, 'ws'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${addr.port}`;
+  url = `http://${opts.host ?? '127.0.0.1'}:${addr.port}`;
 
   return {
     url,
@@ -157,7 +170,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       state.responseUrls.set(id, { channel: ctx.channel, user: ctx.user, messageTs: ctx.messageTs, uses: 0, createdAt: Date.now() });
       return `${url}/response/${id}`;
     },
+    socket,
     async close() {
+      socket.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

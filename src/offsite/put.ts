@@ -57,11 +57,11 @@ const BATCH_BYTES = 256 * 1024 * 1024;
 const LARGE = 8 * 1024 * 1024;
 const PROGRESS_STEP = 4 * 1024 * 1024;
 
-async function* readLocal(path: string, hash: Hash): AsyncGenerator<Buffer> {
+async function* readLocal(path: string, hash: Hash | undefined): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
       const b = chunk as Buffer;
-      hash.update(b);
+      hash?.update(b);
       yield b;
     }
   } catch (err) {
@@ -69,6 +69,16 @@ async function* readLocal(path: string, hash: Hash): AsyncGenerator<Buffer> {
     const msg = err instanceof Error ? err.message : String(err);
     throw new OffsiteError('offsite_local_file', `cannot read ${path}: ${msg}`, { cause: err });
   }
+}
+
+function localMismatch(item: PutItem): OffsiteError {
+  return new OffsiteError('offsite_local_mismatch', `${item.display}: the local file no longer matches its manifest checksum; not copied`);
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of readLocal(path, h)) void c;
+  return h.digest('hex');
 }
 
 /** Uploads and verifies every item, in order; returns what was stored. */
@@ -82,6 +92,7 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
       const part = partName(d.item.remote);
       if (sums.get(part) !== d.sha256) {
         await unlinkQuiet(s, part);
+        if (d.item.expectSha !== undefined && (await sha256Of(d.item.local)) !== d.item.expectSha) throw localMismatch(d.item);
         throw new OffsiteError('offsite_checksum', `${d.item.display}: the server's sha256 of the uploaded file does not match what was sent`);
       }
       await renameOver(s, part, d.item.remote);
@@ -107,10 +118,12 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
       throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${err.message}`);
     });
     // Small files already sent are worth keeping if the connection dies during a big one.
-    if (size >= LARGE) await flush(true);
+    if (size >= LARGE && batch.length > 0) await flush(true);
     opts.onProgress?.({ phase: 'upload', path: item.display, bytes: size, message: `sending ${item.display}` });
     opts.counters.uploads++;
-    const plainHash = createHash('sha256');
+    // A plain file with a known checksum needs no local hash: the server's sha256 must equal the
+    // manifest's, which proves the local file and the transfer at once (and saves a core).
+    const plainHash = opts.key || item.expectSha === undefined ? createHash('sha256') : undefined;
     const plain = readLocal(item.local, plainHash);
     const source = opts.key ? transformChunks(plain, new ChunkEncryptor(opts.key)) : plain;
     let sinceReport = 0;
@@ -123,11 +136,11 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
       }
     };
     const sent = await uploadStream(s, source, partName(item.remote), onBytes, { hash: opts.key !== undefined });
-    const plainSha256 = plainHash.digest('hex');
+    const plainSha256 = plainHash ? plainHash.digest('hex') : (item.expectSha as string);
     if (!opts.key) sent.sha256 = plainSha256;
     if (item.expectSha !== undefined && plainSha256 !== item.expectSha) {
       await unlinkQuiet(s, partName(item.remote));
-      throw new OffsiteError('offsite_local_mismatch', `${item.display}: the local file no longer matches its manifest checksum; not copied`);
+      throw localMismatch(item);
     }
     opts.onProgress?.({ phase: 'uploaded', path: item.display, bytes: sent.bytes, message: `sent ${item.display} (${sent.bytes} bytes)` });
     batch.push({ item, bytes: sent.bytes, sha256: sent.sha256, plainSha256 });

@@ -9,7 +9,7 @@ import { OffsiteError } from './errors.ts';
 
 /** Bytes per WRITE request, and how many may wait for an answer at once (measured best on OpenSSH 9.2). */
 const WRITE_BYTES = 32 * 1024;
-const IN_FLIGHT = 16;
+const IN_FLIGHT = 32;
 
 function open(s: RemoteSession, path: string): Promise<Buffer> {
   return s.guard(new Promise((resolve, reject) => {

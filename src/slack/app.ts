@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts';
 import { createApprovalStore, type ApprovalStore } from '../restore/approval.ts';
 import { registerActions } from './actions/index.ts';
 import { boltLogger } from './bolt-logger.ts';
+import { webClientOptions } from './client.ts';
 import { createCardUpdater } from './card-updater.ts';
 import type { SlackDeps } from './deps.ts';
 import { errText } from './deps.ts';
@@ -57,22 +58,11 @@ export interface SlackSurface {
   reporter(channel: string, ts: string, opts?: ReporterOptions): ThreadReporter;
 }
 
-function apiUrl(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  return url.endsWith('/') ? url : `${url}/`;
-}
-
 export function createSlackApp(opts: SlackAppOptions): SlackSurface {
   const { config, logger } = opts;
   const slack = config.slack;
   if (!slack.botToken) throw new ConfigError('SLACK_BOT_TOKEN', 'is required to connect to Slack');
-  const clientOptions: WebClientOptions = {
-    slackApiUrl: apiUrl(slack.apiUrl),
-    // Five retries within about five minutes (429s wait Retry-After): enough for a Slack blip,
-    // short enough that a listener does not hang for half an hour (the client's default).
-    retryConfig: { retries: 5, factor: 3.86 },
-    ...opts.clientOptions,
-  };
+  const clientOptions: WebClientOptions = { ...webClientOptions(slack, logger), ...opts.clientOptions };
   const blogger = boltLogger(logger);
   let httpReceiver: StrictHttpReceiver | undefined;
   let app: App;

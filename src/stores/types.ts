@@ -64,6 +64,13 @@ export interface StoreAdapter {
   counts(): Promise<Counts>;
   /** Destructive: replaces the store's data by the artifacts' content, then checks counts. */
   restore(artifacts: Artifact[], ctx: StoreContext): Promise<Counts>;
+  /**
+   * Describes this store's files of `label` as the old OpenCRVS shell scripts wrote them (no
+   * manifest): checksummed now, counts only where the files alone tell them, touching no data in
+   * the store. [] when the legacy layout holds no file of this store for the label. Throws StoreError
+   * when a file is there but unsound.
+   */
+  adopt?(label: string, ctx: StoreContext): Promise<Artifact[]>;
   /** Removes store-side data of a pruned set (only Elasticsearch has any: the snapshot). */
   prune?(artifacts: Artifact[]): Promise<void>;
   close(): Promise<void>;

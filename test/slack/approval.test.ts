@@ -1,11 +1,9 @@
 /** Two-person approval of a restore, against real Redis, the real receiver and the fake Slack. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.ts';
-import { waitFor } from '../../src/fake-slack/index.ts';
-import { startTestBot, USERS, type TestBot } from './helpers/bot.ts';
+import { sendSlashCommand, waitFor } from '../../src/fake-slack/index.ts';
+import { CHANNEL, startTestBot, USERS, type TestBot } from './helpers/bot.ts';
 import { cardText, cardWhere, click, ephemeralTo, hasButtons, requestRestore } from './helpers/restore-flow.ts';
-import { sendSlashCommand } from '../../src/fake-slack/index.ts';
-import { CHANNEL } from './helpers/bot.ts';
 
 let bot: TestBot;
 beforeEach(async () => {
@@ -44,7 +42,11 @@ describe('restore approval', () => {
     expect(job?.requestId).toMatch(/^restore-2026-11-25-[0-9a-f]{10}$/);
     await ephemeralTo(bot, USERS.operator, 'was approved by');
 
-    const audit = await readAudit(bot.config.backupRoot, { request: job?.requestId });
+    // The audit entry is the click's last step: wait for it rather than race it.
+    const audit = await waitFor(async () => {
+      const entries = await readAudit(bot.config.backupRoot, { request: job?.requestId });
+      return entries.length === 3 ? entries : undefined;
+    }, 5000, 'three audit entries');
     expect(audit.map((e) => `${e.user} ${e.action} ${e.outcome}`)).toEqual([
       `${USERS.operator} /restore 2026-11-25 requested`,
       `${USERS.approverA} approve recorded (1 of 2)`,

@@ -59,7 +59,9 @@ describe('/backup', () => {
     await command(USERS.operator, '../etc');
     const texts = await waitFor(() => bot.fake.ephemerals.filter((e) => e.text.includes('not something I understand')).length >= 2, 5000, 'second refusal');
     expect(texts).toBe(true);
-    expect(bot.core.backups.some((b) => b.label === '../etc' || b.label === 'rm')).toBe(false);
+    await command(USERS.operator, 'stauts');
+    await replyTo(USERS.operator, 'Did you mean `/backup status`?');
+    expect(bot.core.backups.some((b) => b.label === '../etc' || b.label === 'rm' || b.label === 'stauts')).toBe(false);
   });
 
   it('shows status, list and history to operators', async () => {

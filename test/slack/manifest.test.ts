@@ -56,6 +56,7 @@ describe('manifest.yml', () => {
     const card = await requestRestore(bot, USERS.operator);
     await click(bot, card, USERS.groupApprover, 'approve');
     await cardWhere(bot, card, (t) => t.includes('1 of 2'), 'approval shown');
+    await waitFor(() => bot.fake.ephemerals.find((e) => e.user === USERS.groupApprover && e.text.includes('approval is recorded')), 5000, 'clicker told');
     const scopeOf: Record<string, string> = {
       'auth.test': '',
       'chat.postMessage': 'chat:write',

@@ -22,6 +22,8 @@ function chooseUser(id) {
   user = radio.value;
   viewing.textContent = radio.dataset.name;
   localStorage.setItem('crvs-console-user', user);
+  // Says whose view is shown: cleared until the new user's view has arrived.
+  messages.dataset.user = '';
   version = '';
   refresh();
 }
@@ -41,6 +43,7 @@ async function refresh() {
       if (data.user === user) {
         const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
         messages.innerHTML = data.html;
+        messages.dataset.user = data.user;
         version = data.v;
         if (atBottom) messages.scrollTop = messages.scrollHeight;
       }

@@ -1,5 +1,4 @@
 /** Replies of /backup and the /restore refusal (pure). */
-import type { KnownBlock } from '@slack/types';
 import type { HistoryEntry, SetSummary, StatusInfo } from '../../core/ports.ts';
 import type { SlackMessage } from './approval-card.ts';
 import { formatAge, formatBytes } from './format.ts';
@@ -74,9 +73,4 @@ export function refusal(what: string, role: string): SlackMessage {
 
 export function plain(text: string): SlackMessage {
   return textMessage(text);
-}
-
-/** Blocks only, for callers that already have a text fallback. */
-export function blocksOf(m: SlackMessage): KnownBlock[] {
-  return m.blocks;
 }

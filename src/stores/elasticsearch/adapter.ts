@@ -6,6 +6,7 @@ import type { Config } from '../../config.ts';
 import { StoreError, VerificationError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
+import { adoptSnapshot } from './adopt.ts';
 import { STORE, connect, type EsConnection } from './connection.ts';
 import { deleteIndices, docCounts, existingIndices, matchingIndices, waitForRecovery } from './indices.ts';
 import { deleteSnapshot, ensureRepository, getSnapshot, snapshotName, startRestore, takeSnapshot } from './snapshots.ts';
@@ -121,7 +122,7 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
       await startRestore(client, repo.name, meta.snapshot, meta.indices);
       await waitForRecovery(client, meta.indices, config.storeTimeoutMs, ctx.signal);
       const counts = await docCounts(client, meta.indices);
-      const wrong = meta.indices.filter((i) => counts[i] !== artifact.counts[i]);
+      const wrong = meta.indices.filter((i) => i in artifact.counts && counts[i] !== artifact.counts[i]);
       if (wrong.length > 0) {
         const detail = wrong.map((i) => `${i}: ${counts[i] ?? 0} documents, ${artifact.counts[i] ?? 0} expected`).join('; ');
         if (meta.countsStable) throw new StoreError(STORE, `restored counts differ from the backup: ${detail}`);
@@ -144,6 +145,9 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
     },
     counts: countsNow,
     restore,
+    async adopt(label, ctx) {
+      return adoptSnapshot((await ready()).client, { repo, localPath: es.repositoryLocalPath, indexPatterns: es.indexPatterns }, label, ctx);
+    },
     async prune(artifacts) {
       const snapshots = artifacts.filter((a) => a.store === STORE && a.kind === 'es-snapshot').map(parseMeta);
       const names = snapshots.flatMap((m) => (typeof m === 'string' ? [] : [m.snapshot]));

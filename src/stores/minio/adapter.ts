@@ -6,6 +6,7 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import { StoreError, VerificationError } from '../../errors.ts';
 import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
+import { adoptLegacyTarballs } from './adopt.ts';
 import { backupBucket } from './backup.ts';
 import { bounded, bucketCounts, createMinioClient, serverVersion } from './client.ts';
 import { inspectArchive, type Inspection } from './inspect.ts';
@@ -152,6 +153,8 @@ export function createMinioAdapter(config: Config, logger?: Logger, deps: MinioA
       }
       return counts;
     },
+
+    adopt: (label, ctx) => adoptLegacyTarballs(cfg.buckets, label, ctx),
 
     async close() {
       // The client keeps no connection of its own beyond Node's shared agent.

@@ -9,6 +9,7 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import { BotError, StoreError, VerificationError } from '../../errors.ts';
 import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
+import { adoptMongo } from './adopt.ts';
 import { scanArchive, type ArchiveSummary } from './archive-scan.ts';
 import { connectMongo, reason, serverVersion } from './client.ts';
 import { dumpDatabase } from './dump.ts';
@@ -164,6 +165,8 @@ export function createMongoAdapter(config: Config, logger?: Logger): StoreAdapte
       }
       return counts;
     },
+
+    adopt: (label: string, ctx: StoreContext) => adoptMongo(config.mongo.databases, label, ctx),
 
     async close() {
       const c = client;

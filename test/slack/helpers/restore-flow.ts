@@ -43,4 +43,3 @@ export function ephemeralTo(bot: TestBot, user: string, includes: string): Promi
   return waitFor(() => bot.fake.ephemerals.find((e) => e.user === user && e.text.includes(includes))?.text, 5000, `message "${includes}" to ${user}`);
 }
 
-export { CHANNEL };
