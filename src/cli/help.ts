@@ -14,6 +14,8 @@ Commands:
                                check and checksum its files, write a manifest (origin legacy), verify
   restore <label> --yes [--stores a,b]
                                REPLACE current data with a verified set (refused without --yes)
+  pull <label> [--root DIR]    fetch a set back from the backup server (checksums verified; decrypted when the key is set)
+  decrypt <label> [--root DIR] decrypt a pulled set with only the key (OFFSITE_ENCRYPTION_KEY_FILE)
   history [--limit N] [--json] outcome of the recent backup and restore runs, newest first
   audit [--user U] [--request R] [--since DATE] [--limit N] [--json]
                                the append-only audit log of commands and decisions

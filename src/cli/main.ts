@@ -5,6 +5,8 @@ import { createLogger } from '../log.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { parseArgs, type Args } from './args.ts';
 import { auditCommand } from './commands/audit.ts';
+import { decryptCommand } from './commands/decrypt.ts';
+import { pullCommand } from './commands/pull.ts';
 import { adoptCommand } from './commands/adopt.ts';
 import { backupCommand } from './commands/backup.ts';
 import { configCheckCommand } from './commands/config-check.ts';
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, { run: Command; valued: string[] }> = {
   restore: { run: restoreCommand, valued: ['stores'] },
   adopt: { run: adoptCommand, valued: [] },
   prune: { run: pruneCommand, valued: [] },
+  pull: { run: pullCommand, valued: ['root'] },
+  decrypt: { run: decryptCommand, valued: ['root'] },
   audit: { run: auditCommand, valued: ['user', 'request', 'since', 'limit'] },
   history: { run: historyCommand, valued: ['limit'] },
 };

@@ -4,7 +4,7 @@
  * client. Used by `npm start` without Slack credentials and by the browser test.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { rehearsalManager } from '../../scripts/console/manager-node.ts';
 import { startMigrationPlayer, type MigrationPlayer } from '../../scripts/console/migration-player.ts';
@@ -48,6 +48,16 @@ export interface ConsoleHandle {
   /** Stores seeded at start (empty when they all had data). */
   seeded: StoreName[];
   stop(): Promise<void>;
+}
+
+/**
+ * The harness's .services folder (it may be moved with CRVS_SERVICES_DIR): the harness writes
+ * BACKUP_ROOT=<services>/backups into .services/env.
+ */
+export function servicesDirOf(env: Record<string, string>): string {
+  const root = env['BACKUP_ROOT'];
+  if (!root) throw new Error('BACKUP_ROOT is missing from the services environment: is the harness up?');
+  return dirname(root);
 }
 
 /** The manager node's deploy in the rehearsal (the stand-in `docker` records it). */

@@ -5,12 +5,12 @@
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT, servicesEnv, up } from '../../scripts/services/harness.ts';
+import { servicesEnv, up } from '../../scripts/services/harness.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { InputError, userMessage } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { startBot, stopOnSignals } from '../main.ts';
-import { startConsole } from './console.ts';
+import { servicesDirOf, startConsole } from './console.ts';
 
 const DEFAULT_PORT = 3210;
 
@@ -54,15 +54,16 @@ async function realSlack(config: Config): Promise<void> {
 
 async function localConsole(config: Config, args: Args): Promise<void> {
   const started = Date.now();
-  const servicesDir = join(PROJECT_ROOT, '.services');
   print('No Slack credentials (SLACK_BOT_TOKEN): starting the LOCAL CONSOLE — a rehearsal against local services.');
   print('Starting the local services (the first run installs them and can take several minutes)…');
-  const services = await up({ servicesDir, log: (m) => print(`  ${m}`) });
+  const services = await up({ log: (m) => print(`  ${m}`) });
+  const env = servicesEnv();
+  const servicesDir = servicesDirOf(env);
   mkdirSync(join(servicesDir, 'console'), { recursive: true });
   const logFile = join(servicesDir, 'console', 'bot.log');
   const logger = createLogger(config.logLevel, createWriteStream(logFile, { flags: 'a' }));
   const handle = await startConsole({
-    servicesEnv: servicesEnv({ servicesDir }),
+    servicesEnv: env,
     services: services.map(({ name, version, url }) => ({ name, version, url })),
     servicesDir,
     port: args.port,

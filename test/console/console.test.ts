@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/services/harness.ts';
-import { startConsole, type ConsoleHandle } from '../../src/console/console.ts';
+import { servicesDirOf, startConsole, type ConsoleHandle } from '../../src/console/console.ts';
 import { PEOPLE } from '../../src/console/people.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
   consoleApp = await startConsole({
     servicesEnv: env,
     services: inject('services'),
-    servicesDir: join(PROJECT_ROOT, '.services'),
+    servicesDir: servicesDirOf(env),
     backupRoot,
     // Its own Redis database: the console flushes it at start.
     redisDb: 2,
