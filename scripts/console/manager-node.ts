@@ -4,13 +4,15 @@
  * redeploy steps over SSH and its real migration watch, against something that runs no container.
  * The migration player (migration-player.ts) plays the migration service's part in MongoDB.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { createExecutor } from '../../src/exec/index.ts';
 
 const SOURCE = join(import.meta.dirname, 'rehearsal-docker.sh');
 const NAMES = ['docker', 'service'] as const;
+/** In the stand-in's header: tells ours apart from a test's fake. */
+const MARK = 'REHEARSAL STAND-IN';
 
 /** The stand-in as installed: where it lives and where it keeps its state. */
 export interface RehearsalManager {
@@ -18,6 +20,8 @@ export interface RehearsalManager {
   stateDir: string;
   /** (Re)writes the stand-ins; cheap, so it is done again before each rehearsed restore. */
   install(): void;
+  /** Removes the stand-ins, unless something else has replaced them meanwhile. */
+  remove(): void;
   /** Proves over SSH that the manager node runs the stand-ins, not some other `docker`. */
   check(): Promise<void>;
 }
@@ -43,8 +47,13 @@ export function rehearsalManager(config: Config, stateDir: string): RehearsalMan
         const tmp = join(binDir, `.${name}.console-tmp`);
         writeFileSync(tmp, script);
         chmodSync(tmp, 0o755);
-        writeFileSync(join(binDir, name), readFileSync(tmp));
-        chmodSync(join(binDir, name), 0o755);
+        renameSync(tmp, join(binDir, name));
+      }
+    },
+    remove() {
+      for (const name of NAMES) {
+        const file = join(binDir, name);
+        if (existsSync(file) && readFileSync(file, 'utf8').includes(MARK)) rmSync(file, { force: true });
       }
     },
     async check() {

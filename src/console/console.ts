@@ -155,6 +155,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     }
     const manager = rehearsalManager(config, join(o.servicesDir, 'console', 'manager'));
     manager.install();
+    stops.push(async () => manager.remove());
     await manager.check();
     const player: MigrationPlayer = startMigrationPlayer({
       stateDir: manager.stateDir,
