@@ -55,14 +55,18 @@ export function countMismatches(expected: Counts, actual: Counts): string[] {
 /** Verifies the whole set and the stores asked for; throws before anything is destroyed. */
 export async function prepareRestore(deps: BackupDeps, label: string, opts: RestoreOptions): Promise<{ manifest: Manifest; sha256: string; stores: StoreName[] }> {
   const verified = await verifySet(deps, label, { signal: opts.signal });
-  if (!verified.manifest || !verified.manifestSha256 || verified.problems.length > 0) {
-    throw new VerificationError(label, verified.problems.length > 0 ? verified.problems : ['the set has no readable manifest']);
+  const setProblems = verified.byStore.set ?? [];
+  if (!verified.manifest || !verified.manifestSha256 || setProblems.length > 0) {
+    throw new VerificationError(label, setProblems.length > 0 ? setProblems : ['the set has no readable manifest']);
   }
   if (opts.expectedManifestSha256 && opts.expectedManifestSha256 !== verified.manifestSha256) {
     throw new VerificationError(label, ['the manifest changed after the restore was approved; request the restore again']);
   }
   const inSet = new Set(verified.manifest.artifacts.map((a) => a.store));
-  const wanted = opts.stores ?? RESTORE_ORDER.filter((s) => inSet.has(s));
+  // Without --stores, every store the set was made of must be sound: a partial set is refused.
+  const wanted = opts.stores ?? RESTORE_ORDER.filter((s) => inSet.has(s) || verified.manifest?.stores.some((r) => r.store === s));
+  const problems = wanted.flatMap((s) => verified.byStore[s] ?? []);
+  if (problems.length > 0) throw new VerificationError(label, problems);
   const missing = wanted.filter((s) => !inSet.has(s));
   if (missing.length > 0) throw new InputError(`The set ${label} holds no backup of: ${missing.join(', ')}`);
   const unconfigured = wanted.filter((s) => !deps.adapters.has(s));

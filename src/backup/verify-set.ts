@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { InputError, userMessage } from '../errors.ts';
-import { STORE_NAMES, type Artifact } from '../stores/types.ts';
+import { STORE_NAMES, type Artifact, type StoreName } from '../stores/types.ts';
 import { dirDigest, fileSize, sha256File } from './checksum.ts';
 import type { BackupDeps } from './deps.ts';
 import { nearestLabels } from './labels.ts';
@@ -15,7 +15,10 @@ export interface VerifyResult {
   label: string;
   manifest: Manifest | undefined;
   manifestSha256: string | undefined;
+  /** Every problem found, each prefixed with its store or artifact path. */
   problems: string[];
+  /** The same problems by store; problems of the set as a whole are under `set`. */
+  byStore: Partial<Record<StoreName | 'set', string[]>>;
 }
 
 /** Throws an InputError naming the nearest labels when nothing at all is known under `label`. */
@@ -62,32 +65,37 @@ export async function verifySet(deps: BackupDeps, label: string, opts: { signal?
   if (read === undefined) {
     const orphans = await listOrphanLabels(root, new Set());
     if (!orphans.includes(label)) throw await unknownLabelError(root, label);
-    return { label, manifest: undefined, manifestSha256: undefined, problems: [`${label} has no manifest: the set is incomplete (interrupted, or made by the old scripts)`] };
+    const problem = `${label} has no manifest: the set is incomplete (interrupted, or made by the old scripts: see \`crvs-backup adopt\`)`;
+    return { label, manifest: undefined, manifestSha256: undefined, problems: [problem], byStore: { set: [problem] } };
   }
-  if ('error' in read) return { label, manifest: undefined, manifestSha256: undefined, problems: [read.error] };
+  if ('error' in read) return { label, manifest: undefined, manifestSha256: undefined, problems: [read.error], byStore: { set: [read.error] } };
   const { manifest, sha256 } = read;
-  const problems: string[] = [];
-  for (const s of manifest.stores) if (!s.ok) problems.push(`${s.store}: the backup of this store failed (${s.error ?? 'no reason recorded'})`);
-  for (const s of manifest.pruned ?? []) problems.push(`${s}: its files were removed by retention`);
+  const byStore: Partial<Record<StoreName | 'set', string[]>> = {};
+  const add = (store: StoreName, found: string[]): void => {
+    if (found.length > 0) (byStore[store] ??= []).push(...found);
+  };
+  for (const s of manifest.stores) if (!s.ok) add(s.store, [`${s.store}: the backup of this store failed (${s.error ?? 'no reason recorded'})`]);
+  for (const s of manifest.pruned ?? []) add(s, [`${s}: its files were removed by retention`]);
   const signal = opts.signal ?? new AbortController().signal;
   for (const store of STORE_NAMES) {
     const artifacts = manifest.artifacts.filter((a) => a.store === store) as Artifact[];
     if (artifacts.length === 0) continue;
     const found: string[] = [];
     for (const a of artifacts) found.push(...(await checkArtifact(root, a)));
-    problems.push(...found);
+    add(store, found);
     if (found.length > 0) continue;
     const adapter = deps.adapters.get(store);
     if (!adapter) {
-      problems.push(`${store}: no adapter is configured to read this store's artifacts`);
+      add(store, [`${store}: no adapter is configured to read this store's artifacts`]);
       continue;
     }
     try {
       const structural = await adapter.verify(artifacts, { label, root, signal, progress: () => undefined });
-      problems.push(...structural.map((p) => (p.startsWith(store) ? p : `${store}: ${p}`)));
+      add(store, structural.map((p) => (p.startsWith(store) ? p : `${store}: ${p}`)));
     } catch (err) {
-      problems.push(`${store}: ${userMessage(err)}`);
+      add(store, [`${store}: ${userMessage(err)}`]);
     }
   }
-  return { label, manifest, manifestSha256: sha256, problems };
+  const problems = Object.values(byStore).flat();
+  return { label, manifest, manifestSha256: sha256, problems, byStore };
 }
