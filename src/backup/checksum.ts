@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 
 export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
@@ -36,19 +35,8 @@ export function dirDigest(files: Array<{ path: string; sha256: string }>): strin
   return hash.digest('hex');
 }
 
-/** A pass-through stream that hashes and counts what flows through it. */
-export class HashingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  bytes = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    cb(null, chunk);
-  }
-  digest(): string {
-    return this.hash.digest('hex');
-  }
-}
+/** A pass-through stream that hashes and counts what flows through it (one implementation, shared). */
+export { HashCounter as HashingStream } from '../archive/tar-hash.ts';
 
 export async function fileSize(path: string): Promise<number | undefined> {
   try {

@@ -35,14 +35,5 @@ export function createPrinter(out: NodeJS.WriteStream | NodeJS.WritableStream = 
   };
 }
 
-export function formatBytes(b: number): string {
-  if (b < 1024) return `${b} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = b / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
+/** Sizes as the reports show them (kB/MB/GB, decimal). */
+export { formatBytesShort as formatBytes } from '../report/format.ts';

@@ -1,6 +1,7 @@
 /** `crvs-backup list`: every set, newest first, and whether it is complete. */
 import { isComplete, listManifests, listOrphanLabels } from '../../backup/manifest.ts';
 import type { Runtime } from '../../runtime.ts';
+import { summarize } from '../../core/core.ts';
 import { formatBytes } from '../output.ts';
 import { allowOnly, type Args } from '../args.ts';
 
@@ -9,14 +10,7 @@ export async function listCommand(rt: Runtime, args: Args): Promise<number> {
   const sets = await listManifests(rt.config.backupRoot);
   const orphans = await listOrphanLabels(rt.config.backupRoot, new Set(sets.map((s) => s.manifest.label)));
   if (args.flags.has('json')) {
-    const rows = sets.map(({ manifest, sha256 }) => ({
-      label: manifest.label,
-      createdAt: manifest.createdAt,
-      complete: isComplete(manifest),
-      failedStores: manifest.stores.filter((s) => !s.ok).map((s) => s.store),
-      bytes: manifest.artifacts.reduce((n, a) => n + a.bytes, 0),
-      manifestSha256: sha256,
-    }));
+    const rows = sets.map(({ manifest, sha256 }) => summarize(manifest, sha256, 'local'));
     process.stdout.write(`${JSON.stringify([...rows, ...orphans.map((label) => ({ label, complete: false, manifest: false }))], null, 2)}\n`);
     return 0;
   }
