@@ -90,7 +90,7 @@ describe('nightly pipeline', () => {
       expect(report?.blocks).toContain('Backup complete');
       expect(report?.blocks).toContain('✓ *mongo*');
       expect(report?.blocks).toContain('✓ *influxdb*');
-      expect(report?.blocks).toMatch(/✓ \*mongo\* [\d.]+ kB · 75 records/);
+      expect(report?.blocks).toMatch(/✓ \*mongo\* [\d.]+ (B|kB|MB) · 75 records/);
       expect(report?.blocks).toContain('remote checksums match');
       expect(report?.blocks).toContain('backup server');
       expect(report?.blocks).toContain('Next run: <!date^');
