@@ -31,19 +31,26 @@ async function child(env: Record<string, string>, op: 'backup' | 'restore', stor
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
 }
 
-async function mongoDataBytes(config: Config): Promise<number> {
+/** Documents in the configured databases, and their BSON size (what a dump must move). */
+async function mongoData(config: Config): Promise<{ docs: number; bytes: number }> {
   const client = new MongoClient(config.mongo.url);
   await client.connect();
-  let total = 0;
+  let docs = 0;
+  let bytes = 0;
   try {
-    for (const db of config.mongo.databases) {
-      const s = (await client.db(db).command({ dbStats: 1 })) as { dataSize?: number };
-      total += s.dataSize ?? 0;
+    for (const name of config.mongo.databases) {
+      const db = client.db(name);
+      for (const c of await db.listCollections({}, { nameOnly: true }).toArray()) {
+        for await (const raw of db.collection(c.name).find({}, { raw: true })) {
+          docs++;
+          bytes += (raw as unknown as Buffer).length;
+        }
+      }
     }
   } finally {
     await client.close();
   }
-  return total;
+  return { docs, bytes };
 }
 
 async function mongodump(config: Config, dir: string): Promise<number | undefined> {
@@ -51,7 +58,18 @@ async function mongodump(config: Config, dir: string): Promise<number | undefine
   if (!bin) return undefined;
   const started = performance.now();
   for (const db of config.mongo.databases) {
-    await run(bin, [`--uri=${config.mongo.url}`, `--db=${db}`, '--gzip', `--archive=${join(dir, `${db}.gz`)}`], { timeout: 3_600_000 });
+    await run(bin, [`--uri=${config.mongo.url}`, `--db=${db}`, '--gzip', `--archive=${join(dir, `${db}.gz`)}`, '--quiet'], { timeout: 3_600_000 });
+  }
+  return performance.now() - started;
+}
+
+/** mongorestore of mongodump's archives; --noIndexRestore because FerretDB refuses the `ns` field it sends. */
+async function mongorestore(config: Config, dir: string): Promise<number | undefined> {
+  const bin = process.env['MONGORESTORE_BIN'];
+  if (!bin) return undefined;
+  const started = performance.now();
+  for (const db of config.mongo.databases) {
+    await run(bin, [`--uri=${config.mongo.url}`, '--drop', '--noIndexRestore', '--gzip', `--archive=${join(dir, `${db}.gz`)}`, '--quiet'], { timeout: 3_600_000 });
   }
   return performance.now() - started;
 }
@@ -70,14 +88,16 @@ async function main(): Promise<void> {
     const seedStart = performance.now();
     const seeded = await seedAll(config, { scale, seed: 11 }, ['mongo', 'minio']);
     const seedMs = performance.now() - seedStart;
-    const mongoBytes = await mongoDataBytes(config);
+    const mongo = await mongoData(config);
+    const mongoBytes = mongo.bytes;
     const minioBytes = Object.entries(seeded.minio ?? {}).filter(([k]) => k.endsWith('.bytes')).reduce((n, [, v]) => n + v, 0);
     const mb = await child(env, 'backup', 'mongo');
     const mr = await child(env, 'restore', 'mongo', mb.label);
     const dumpMs = await mongodump(config, root);
+    const restoreMs = dumpMs === undefined ? undefined : await mongorestore(config, root);
     const nb = await child(env, 'backup', 'minio');
     rows.push(
-      `| ${scale} | mongo | ${(mongoBytes / 1e6).toFixed(1)} MB data → ${(mb.bytes / 1e6).toFixed(1)} MB archive | backup ${(mb.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mb.ms)} MB/s) | restore ${(mr.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mr.ms)} MB/s) | ${dumpMs ? `mongodump ${(dumpMs / 1000).toFixed(1)} s, ratio ${(dumpMs / mb.ms).toFixed(2)}` : 'mongodump: not available'} | peak RSS ${(mb.maxRssKiB / 1024).toFixed(0)} MiB |`,
+      `| ${scale} | mongo | ${mongo.docs} docs, ${(mongoBytes / 1e6).toFixed(1)} MB BSON → ${(mb.bytes / 1e6).toFixed(1)} MB archives | backup ${(mb.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mb.ms)} MB/s) | restore ${(mr.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mr.ms)} MB/s) | ${dumpMs ? `mongodump ${(dumpMs / 1000).toFixed(1)} s (backup ratio ${(dumpMs / mb.ms).toFixed(2)}); mongorestore ${((restoreMs ?? 0) / 1000).toFixed(1)} s (restore ratio ${((restoreMs ?? 0) / mr.ms).toFixed(2)})` : 'mongo-tools: not available'} | peak RSS ${(mb.maxRssKiB / 1024).toFixed(0)} MiB (restore ${(mr.maxRssKiB / 1024).toFixed(0)} MiB) |`,
       `| ${scale} | minio | ${(minioBytes / 1e6).toFixed(1)} MB in objects | backup ${(nb.ms / 1000).toFixed(1)} s (${mbps(minioBytes, nb.ms)} MB/s) | | | peak RSS ${(nb.maxRssKiB / 1024).toFixed(0)} MiB |`,
     );
     process.stderr.write(`scale ${scale}: seeded in ${(seedMs / 1000).toFixed(1)} s\n`);

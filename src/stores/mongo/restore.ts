@@ -19,6 +19,7 @@ export interface RestoreOptions {
 export class RestoreStepError extends Error {}
 
 const BATCH_BYTES = 8 * 1024 * 1024;
+const IN_FLIGHT = 4;
 const SERVER_DATABASES = new Set(['', 'admin', 'config', 'local']);
 
 /**
@@ -80,16 +81,30 @@ export async function restoreArchive(
   const batchSize = opts.batchSize ?? 1000;
   const batches = new Map<string, { c: ArchiveCollection; docs: Document[]; bytes: number }>();
   const inserted = new Map<string, number>();
-  const flush = async (ns: string): Promise<void> => {
+  // Like mongorestore's parallel insertion workers: a few batches in flight while the archive is
+  // read on, bounded so memory stays at most IN_FLIGHT × BATCH_BYTES whatever the data size.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const flush = (ns: string): Promise<void> => {
     const b = batches.get(ns);
-    if (!b || b.docs.length === 0) return;
+    if (!b || b.docs.length === 0) return Promise.resolve();
     const docs = b.docs;
     batches.set(ns, { c: b.c, docs: [], bytes: 0 });
     opts.signal.throwIfAborted();
-    await step(`inserting into ${ns}`, () =>
-      client.db(b.c.db).collection(b.c.collection).insertMany(docs, { ordered: true }),
-    );
-    inserted.set(ns, (inserted.get(ns) ?? 0) + docs.length);
+    const p = step(`inserting into ${ns}`, () => client.db(b.c.db).collection(b.c.collection).insertMany(docs, { ordered: false }))
+      .then(() => {
+        inserted.set(ns, (inserted.get(ns) ?? 0) + docs.length);
+      })
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    return p;
+  };
+  const settle = async (limit: number): Promise<void> => {
+    while (inFlight.size > limit) await Promise.race(inFlight);
+    if (failure) throw failure;
   };
   const wanted = new Set(plan.filter((c) => c.info.type === 'collection').map((c) => c.ns));
   const second = await scanArchive(file, {
@@ -102,12 +117,17 @@ export async function restoreArchive(
       b.docs.push(doc);
       b.bytes += bytes.length;
       batches.set(c.ns, b);
-      if (b.docs.length >= batchSize || b.bytes >= BATCH_BYTES) await flush(c.ns);
+      if (b.docs.length >= batchSize || b.bytes >= BATCH_BYTES) {
+        void flush(c.ns);
+        await settle(IN_FLIGHT - 1);
+      }
     },
   });
+  await settle(0);
   // The file was verified before anything was dropped; a change since then is reported, not ignored.
   if (second.problems.length > 0) throw new RestoreStepError(`archive changed during restore: ${second.problems.join('; ')}`);
-  for (const ns of batches.keys()) await flush(ns);
+  for (const ns of batches.keys()) void flush(ns);
+  await settle(0);
   for (const c of plan) if (c.info.type === 'collection') opts.onCollection?.(c.ns, inserted.get(c.ns) ?? 0);
   await createViewsAndIndexes(client, plan);
 
