@@ -38,6 +38,15 @@ export function likelyTypo(word: string): Sub | undefined {
   return SUBCOMMANDS.find((s) => w !== s && distance(w, s) <= 2 && /^[a-z]+$/i.test(word));
 }
 
+/**
+ * What the user typed, shown back inside inline code: bounded (Slack refuses a section over 3000
+ * characters) and without backticks or newlines, which would break out of the code span.
+ */
+export function echo(text: string): string {
+  const flat = text.trim().replace(/[`\r\n]+/g, ' ');
+  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+}
+
 /** Today's date as YYYY-MM-DD in the backup time zone: the default label. */
 export function defaultLabel(timeZone: string, now: number): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
@@ -82,7 +91,7 @@ async function handle(command: SlashCommand, respond: RespondFn, deps: SlackDeps
   const first = words[0];
   let outcome: string;
   if (words.length > 1 || (first !== undefined && !isSub(first) && !LABEL.test(first))) {
-    await ephemeral(respond, plain(`:question: \`/backup ${command.text.trim()}\` is not something I understand. A label is one word of letters, digits, \`.\`, \`_\` or \`-\`.\n${backupHelp().text}`));
+    await ephemeral(respond, plain(`:question: \`/backup ${echo(command.text)}\` is not something I understand. A label is one word of letters, digits, \`.\`, \`_\` or \`-\`.\n${backupHelp().text}`));
     outcome = 'refused: bad input';
   } else if (first !== undefined && likelyTypo(first)) {
     await ephemeral(respond, plain(`:question: Did you mean \`/backup ${likelyTypo(first)}\`? Nothing was started. To use \`${first}\` as a label, add a digit or a dash (e.g. \`${first}-1\`).`));

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { redactText, redactUrl, registerSecret, registerUrlSecret } from './redact.ts';
 import { dataClearingReason } from './restore/deploy-guard.ts';
 
 const list = z
@@ -133,6 +134,9 @@ export const SECRET_KEYS = [
   'SLACK_APP_TOKEN',
   'SLACK_SIGNING_SECRET',
 ] as const;
+
+/** Variables holding URLs, whose user:password part is a secret too. */
+const URL_KEYS = ['MONGO_URL', 'REDIS_URL', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'SLACK_API_URL'] as const;
 
 export interface SshTarget {
   host: string;
@@ -266,6 +270,15 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     throw new ConfigError(name, issue?.message ?? 'is invalid');
   }
   const env = parsed.data;
+  // From here on, every error text and log line scrubs these values (see redact.ts).
+  for (const k of SECRET_KEYS) registerSecret(env[k]);
+  for (const k of URL_KEYS) registerUrlSecret(env[k]);
+  // These clients take credentials only from their own variables (fetch refuses a URL holding
+  // them; MinIO ignores them): a user:password in the URL would be silently unused, and printed.
+  for (const [name, vars] of [['ES_URL', 'ES_USERNAME and ES_PASSWORD'], ['INFLUX_URL', 'INFLUX_USERNAME and INFLUX_PASSWORD'], ['MINIO_URL', 'MINIO_ACCESS_KEY and MINIO_SECRET_KEY']] as const) {
+    const url = new URL(env[name]);
+    if (url.username !== '' || url.password !== '') throw new ConfigError(name, `must not hold credentials (user:password@): set ${vars} instead`);
+  }
   const known = new Set(['mongo', 'elasticsearch', 'influxdb', 'minio']);
   for (const s of env.BACKUP_STORES) {
     if (!known.has(s)) throw new ConfigError('BACKUP_STORES', `names an unknown store "${s}" (known: ${[...known].join(', ')})`);
@@ -380,12 +393,9 @@ export function redactedEnv(env: Env): Record<string, string> {
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) continue;
     const text = Array.isArray(v) ? v.join(',') : String(v);
-    out[k] = secret.has(k) ? '[redacted]' : redactUrl(text);
+    out[k] = secret.has(k) ? '[redacted]' : redactText(text);
   }
   return out;
 }
 
-/** Hides a password in a URL such as mongodb://user:pass@host. */
-export function redactUrl(text: string): string {
-  return text.replace(/(\/\/[^/:@\s]+):[^@/\s]+@/g, '$1:[redacted]@');
-}
+export { redactUrl };

@@ -2,12 +2,15 @@
  * Typed errors. Each has a stable `code` and a message fit to show a user (CLI line, Slack reply):
  * no stack traces, no secrets.
  */
+import { redactText } from './redact.ts';
+
 export class BotError extends Error {
   readonly code: string;
   /** CLI exit code: 1 = the operation failed, 2 = bad input. */
   readonly exitCode: 1 | 2;
   constructor(code: string, message: string, exitCode: 1 | 2 = 1, options?: { cause?: unknown }) {
-    super(message, options);
+    // Scrubbed once here, so the message is safe wherever it goes (manifest, history, audit, logs).
+    super(redactText(message), options);
     this.name = new.target.name;
     this.code = code;
     this.exitCode = exitCode;
@@ -62,15 +65,18 @@ export class ExecError extends BotError {
   readonly stderr: string;
   constructor(command: string, exit: number | null, stderr: string) {
     super('exec_failed', `\`${command}\` exited with ${exit ?? 'a signal'}: ${stderr.trim().slice(-500) || 'no output'}`);
-    this.command = command;
+    this.command = redactText(command);
     this.exitCode2 = exit;
-    this.stderr = stderr;
+    this.stderr = redactText(stderr);
   }
 }
 
-/** The one place that turns anything thrown into a message for a user. */
+/**
+ * The one place that turns anything thrown into a message for a user. Driver errors can quote a
+ * connection URL or a header: the text is scrubbed of every registered secret and credential.
+ */
 export function userMessage(err: unknown): string {
-  if (err instanceof BotError) return err.message;
-  if (err instanceof Error) return `Unexpected error: ${err.message}`;
-  return `Unexpected error: ${String(err)}`;
+  if (err instanceof BotError) return redactText(err.message);
+  if (err instanceof Error) return redactText(`Unexpected error: ${err.message}`);
+  return redactText(`Unexpected error: ${String(err)}`);
 }

@@ -136,6 +136,27 @@ describe('offsite copy', () => {
     expect(r.deleted.sort()).toEqual(['2026-11-21', '2026-11-22']);
     expect(readdirSync(dir).sort()).toEqual(['2026-11-23', '2026-11-24', '2026-11-25']);
   });
+
+  it('keeps the last set that can restore every store, even when the newer copies are partial backups', async () => {
+    const config = freshConfig();
+    const dir = remoteDir(config);
+    /** A set whose manifest records each store's outcome; a failed store has no files in it. */
+    const copy = async (label: string, influxOk: boolean): Promise<void> => {
+      const m = await makeSet(config.backupRoot, label, { es: false });
+      if (!influxOk) m.artifacts = m.artifacts.filter((a) => a.store !== 'influxdb');
+      const stores = [{ store: 'mongo', ok: true }, { store: 'influxdb', ok: influxOk, ...(influxOk ? {} : { error: 'influxd backup failed' }) }];
+      writeFileSync(join(config.backupRoot, `manifests/${label}.json`), JSON.stringify({ version: 1, label, stores, artifacts: m.artifacts }, null, 2));
+      await copySetOffsite({ config, manifest: m, localRoot: config.backupRoot });
+    };
+    await copy('2026-12-01', true);
+    // Three nights in a row the InfluxDB backup failed: each set was still copied whole.
+    for (const label of ['2026-12-02', '2026-12-03', '2026-12-04']) await copy(label, false);
+    const r = await pruneRemote({ config, keep: 2 });
+    expect(r.deleted).toEqual(['2026-12-02']);
+    // 2026-12-01 holds the only InfluxDB backup on the server: it stays, files and manifest.
+    expect(readdirSync(dir).sort()).toEqual(['2026-12-01', '2026-12-03', '2026-12-04']);
+    expect(existsSync(join(dir, '2026-12-01/influxdb/2026-12-01/meta.00'))).toBe(true);
+  });
 });
 
 /** SIGKILLs a process and all its descendants (sshd's per-connection children call setsid). */

@@ -8,6 +8,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { redactText } from '../redact.ts';
 
 export const auditEntrySchema = z.object({
   at: z.string(),
@@ -22,6 +23,14 @@ export const auditEntrySchema = z.object({
 });
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+const MAX_ACTION = 300;
+const MAX_DETAIL = 2000;
+
+function bounded(text: string, max: number): string {
+  const clean = redactText(text);
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
 
 /** Where the log lives for a given backup root. */
 export function auditFile(backupRoot: string): string {
@@ -41,7 +50,13 @@ export function createAuditLog(backupRoot: string): AuditLog {
     async append(entry) {
       ready ??= mkdir(join(backupRoot, 'audit'), { recursive: true, mode: 0o750 });
       await ready;
-      const full: AuditEntry = auditEntrySchema.parse({ ...entry, at: entry.at ?? new Date().toISOString() });
+      // What users typed and what errors said are scrubbed and bounded: the log is kept for years and read by many.
+      const full: AuditEntry = auditEntrySchema.parse({
+        ...entry,
+        action: bounded(entry.action, MAX_ACTION),
+        detail: entry.detail === undefined ? undefined : bounded(entry.detail, MAX_DETAIL),
+        at: entry.at ?? new Date().toISOString(),
+      });
       // Newlines inside fields are escaped by JSON.stringify, so one entry is always one line.
       await appendFile(file, `${JSON.stringify(full)}\n`, { mode: 0o640 });
     },

@@ -17,9 +17,31 @@ export function preRestoreLabel(now: Date): string {
 /** Throws an InputError unless the label is safe to use in file names. */
 export function assertLabel(label: string): string {
   if (!LABEL_RE.test(label)) {
-    throw new InputError(`"${label}" is not a valid label: use letters, digits, ".", "_" or "-" (at most 64), e.g. 2026-11-26`);
+    throw new InputError(`${shown(label)} is not a valid label: use letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit), e.g. 2026-11-26`);
   }
   return label;
+}
+
+/** User input echoed in a message: quoted, control characters escaped, at most ~60 characters. */
+export function shown(text: string): string {
+  const q = JSON.stringify(text);
+  return q.length > 62 ? `${q.slice(0, 60)}…"` : q;
+}
+
+/** True when the label is safe as one file-name segment (the rule assertLabel enforces). */
+export function isValidLabel(label: string): boolean {
+  return LABEL_RE.test(label);
+}
+
+/**
+ * True when `rel` is a relative POSIX path that stays inside the folder it is joined to: no
+ * leading "/", no "..", "." or empty segment, no backslash, no control character. Every path
+ * read from a manifest or an offsite record is checked with this before it touches the disk.
+ */
+export function isSafeRelPath(rel: string): boolean {
+  if (rel === '' || rel.startsWith('/') || rel.includes('\\')) return false;
+  if (/[\u0000-\u001f\u007f]/.test(rel)) return false;
+  return rel.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
 }
 
 function distance(a: string, b: string): number {

@@ -7,21 +7,31 @@ import { mkdir, readFile, readdir, rename, writeFile, open } from 'node:fs/promi
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
+import { assertLabel, isSafeRelPath, isValidLabel } from './labels.ts';
 import { STORE_NAMES, type Artifact, type StoreName } from '../stores/types.ts';
 
 const storeName = z.enum(STORE_NAMES as [StoreName, ...StoreName[]]);
 
-const artifactSchema = z.object({
-  store: storeName,
-  path: z.string().min(1),
-  kind: z.enum(['file', 'dir', 'es-snapshot']),
-  bytes: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string() })).optional(),
-  counts: z.record(z.number()),
-  durationMs: z.number().nonnegative(),
-  meta: z.record(z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
-});
+/**
+ * A path read from a manifest is joined to the backup root and then read, restored or deleted:
+ * a tampered manifest must not reach outside (`../../etc`), so every path is checked here, once.
+ */
+const relPath = z.string().refine(isSafeRelPath, 'must be a relative path inside the backup root (no "..", no leading "/")');
+
+const artifactSchema = z
+  .object({
+    store: storeName,
+    path: relPath,
+    kind: z.enum(['file', 'dir', 'es-snapshot']),
+    bytes: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    files: z.array(z.object({ path: relPath, bytes: z.number().int().nonnegative(), sha256: z.string() })).optional(),
+    counts: z.record(z.number()),
+    durationMs: z.number().nonnegative(),
+    meta: z.record(z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+  })
+  // Each store's files live in the folder named after it: a manifest cannot point a store at another's files.
+  .refine((a) => a.path.split('/')[0] === a.store, { message: 'must be inside the folder of its store', path: ['path'] });
 
 const storeResultSchema = z.object({
   store: storeName,
@@ -33,7 +43,7 @@ const storeResultSchema = z.object({
 
 export const manifestSchema = z.object({
   format: z.literal(1),
-  label: z.string(),
+  label: z.string().refine(isValidLabel, 'is not a valid label'),
   createdAt: z.string(),
   finishedAt: z.string(),
   botVersion: z.string(),
@@ -49,8 +59,9 @@ export const manifestSchema = z.object({
 export type Manifest = z.infer<typeof manifestSchema>;
 export type StoreResult = z.infer<typeof storeResultSchema>;
 
+/** The manifest file of a label; throws an InputError when the label is not one safe name. */
 export function manifestPath(root: string, label: string): string {
-  return join(root, 'manifests', `${label}.json`);
+  return join(root, 'manifests', `${assertLabel(label)}.json`);
 }
 
 /** True when every store of the set succeeded. */
@@ -74,9 +85,10 @@ export async function writeManifest(root: string, manifest: Manifest): Promise<s
 
 /** Reads and parses a manifest; undefined when the set has none. Throws InputError when unreadable. */
 export async function readManifest(root: string, label: string): Promise<{ manifest: Manifest; sha256: string } | undefined> {
+  const file = manifestPath(root, label);
   let text: string;
   try {
-    text = await readFile(manifestPath(root, label), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -89,6 +101,9 @@ export async function readManifest(root: string, label: string): Promise<{ manif
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     throw new InputError(`The manifest of ${label} is malformed (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, 'manifest_invalid');
+  }
+  if (parsed.data.label !== label) {
+    throw new InputError(`The manifest of ${label} names another set (${parsed.data.label}): the set cannot be trusted`, 'manifest_invalid');
   }
   return { manifest: parsed.data, sha256: createHash('sha256').update(text).digest('hex') };
 }

@@ -22,6 +22,8 @@ export interface RestoreOptions {
   isDone?: (store: StoreName) => Promise<boolean>;
   onStoreStart?: (store: StoreName) => Promise<void>;
   onStoreDone?: (store: StoreName, counts: Counts, ms: number) => Promise<void>;
+  /** The adapter refused before changing anything (its own checks of the artifacts failed). */
+  onStoreUntouched?: (store: StoreName, reason: string) => Promise<void>;
 }
 
 export interface StoreRestoreResult {
@@ -96,6 +98,8 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
         adapter.restore(artifacts, { label, root: config.backupRoot, signal, progress: (p) => opts.onProgress?.(p) }),
       );
     } catch (err) {
+      // Adapters raise VerificationError only from the checks they run before deleting anything.
+      if (err instanceof VerificationError) await opts.onStoreUntouched?.(store, userMessage(err));
       throw new StoreError(store, `restore failed: ${userMessage(err)}`, { cause: err });
     }
     const mismatches = countMismatches(expected, counts);

@@ -1,7 +1,9 @@
 /**
  * Local retention: per store, keep the artifacts of sets younger than that store's number of
- * days. The newest complete set is never touched. Elasticsearch snapshots are deleted only
- * through the snapshot API (adapter.prune), never with rm: snapshot files are shared.
+ * days. Never touched, whatever their age: the newest complete set, the newest set that can still
+ * restore each store, and the sets a restore request or a running restore needs (pins.ts).
+ * Elasticsearch snapshots are deleted only through the snapshot API (adapter.prune), never with
+ * rm: snapshot files are shared. Callers hold the shared operations lock.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +11,8 @@ import { differenceInCalendarDays } from 'date-fns';
 import { userMessage } from '../errors.ts';
 import type { Artifact, StoreName } from '../stores/types.ts';
 import type { BackupDeps } from './deps.ts';
-import { isComplete, listManifests, manifestPath, writeManifest } from './manifest.ts';
+import { protectedSets } from './keep.ts';
+import { listManifests, manifestPath, writeManifest } from './manifest.ts';
 
 export interface PruneResult {
   /** `<label>: <store>` removed. */
@@ -17,17 +20,25 @@ export interface PruneResult {
   /** Labels whose manifest was deleted because nothing of them was left. */
   deletedSets: string[];
   kept: string[];
+  /** `<label>: <why>` for every set kept whatever its age. */
+  held: string[];
   errors: string[];
 }
 
-export async function pruneLocal(deps: BackupDeps, opts: { dryRun?: boolean } = {}): Promise<PruneResult> {
+export interface PruneOptions {
+  dryRun?: boolean;
+  /** Labels a restore request or a running restore needs (pinnedLabels): required, so no caller forgets them. */
+  pinned: ReadonlySet<string>;
+}
+
+export async function pruneLocal(deps: BackupDeps, opts: PruneOptions): Promise<PruneResult> {
   const { config } = deps;
   const now = deps.now?.() ?? new Date();
   const sets = await listManifests(config.backupRoot);
-  const newestComplete = sets.find((s) => isComplete(s.manifest))?.manifest.label;
-  const result: PruneResult = { removed: [], deletedSets: [], kept: [], errors: [] };
+  const held = protectedSets(sets.map((s) => s.manifest), opts.pinned);
+  const result: PruneResult = { removed: [], deletedSets: [], kept: [], held: [...held].map(([l, why]) => `${l}: ${why}`), errors: [] };
   for (const { manifest } of sets) {
-    if (manifest.label === newestComplete) {
+    if (held.has(manifest.label)) {
       result.kept.push(manifest.label);
       continue;
     }
@@ -45,8 +56,12 @@ export async function pruneLocal(deps: BackupDeps, opts: { dryRun?: boolean } = 
         continue;
       }
       try {
-        if (store === 'elasticsearch') await deps.adapters.get(store)?.prune?.(artifacts);
-        else for (const a of artifacts) await rm(join(config.backupRoot, a.path), { recursive: true, force: true });
+        if (store === 'elasticsearch') {
+          // Without the adapter the snapshot would stay in the repository while the manifest says it is gone.
+          const es = deps.adapters.get(store);
+          if (!es?.prune) throw new Error('no Elasticsearch adapter is configured to delete the snapshot through its API');
+          await es.prune(artifacts);
+        } else for (const a of artifacts) await rm(join(config.backupRoot, a.path), { recursive: true, force: true });
         pruned.add(store);
         changed = true;
         result.removed.push(`${manifest.label}: ${store}`);

@@ -8,7 +8,7 @@ import { InputError, userMessage } from '../errors.ts';
 import { STORE_NAMES, type Artifact, type StoreName } from '../stores/types.ts';
 import { dirDigest, fileSize, sha256File } from './checksum.ts';
 import type { BackupDeps } from './deps.ts';
-import { nearestLabels } from './labels.ts';
+import { assertLabel, nearestLabels } from './labels.ts';
 import { listManifests, listOrphanLabels, readManifest, type Manifest } from './manifest.ts';
 
 export interface VerifyResult {
@@ -59,6 +59,8 @@ async function checkArtifact(root: string, a: Artifact): Promise<string[]> {
 
 export async function verifySet(deps: BackupDeps, label: string, opts: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
   const root = deps.config.backupRoot;
+  // A label is a file name here: a bad one is bad input (exit 2), not a problem of some set.
+  assertLabel(label);
   const read = await readManifest(root, label).catch((err: unknown) => {
     return { error: userMessage(err) } as const;
   });

@@ -3,34 +3,35 @@ import { loadConfig } from '../config.ts';
 import { BotError, userMessage } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
-import { parseArgs, type Args } from './args.ts';
-import { auditCommand } from './commands/audit.ts';
+import { parseArgs, type Args, type ArgSpec } from './args.ts';
+import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
 import { decryptCommand } from './commands/decrypt.ts';
 import { pullCommand } from './commands/pull.ts';
 import { adoptCommand } from './commands/adopt.ts';
-import { backupCommand } from './commands/backup.ts';
+import { BACKUP_USAGE, backupCommand } from './commands/backup.ts';
 import { configCheckCommand } from './commands/config-check.ts';
-import { historyCommand } from './commands/history.ts';
+import { HISTORY_USAGE, historyCommand } from './commands/history.ts';
 import { listCommand } from './commands/list.ts';
 import { pruneCommand } from './commands/prune.ts';
-import { restoreCommand } from './commands/restore.ts';
+import { RESTORE_USAGE, restoreCommand } from './commands/restore.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { HELP } from './help.ts';
 
 type Command = (rt: Runtime, args: Args) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; valued: string[] }> = {
-  'config check': { run: configCheckCommand, valued: [] },
-  backup: { run: backupCommand, valued: ['label', 'stores', 'wait-lock'] },
-  list: { run: listCommand, valued: [] },
-  verify: { run: verifyCommand, valued: [] },
-  restore: { run: restoreCommand, valued: ['stores'] },
-  adopt: { run: adoptCommand, valued: [] },
-  prune: { run: pruneCommand, valued: [] },
-  pull: { run: pullCommand, valued: ['root'] },
-  decrypt: { run: decryptCommand, valued: ['root'] },
-  audit: { run: auditCommand, valued: ['user', 'request', 'since', 'limit'] },
-  history: { run: historyCommand, valued: ['limit'] },
+/** Every command with what it accepts: bad arguments are refused (exit 2) before config or any connection. */
+const COMMANDS: Record<string, { run: Command } & ArgSpec> = {
+  'config check': { run: configCheckCommand, valued: [], switches: ['quiet'], positional: 'none', usage: 'crvs-backup config check [--quiet]' },
+  backup: { run: backupCommand, valued: ['label', 'stores', 'wait-lock'], switches: [], positional: 'none', usage: BACKUP_USAGE },
+  list: { run: listCommand, valued: [], switches: ['json'], positional: 'none', usage: 'crvs-backup list [--json]' },
+  verify: { run: verifyCommand, valued: [], switches: [], positional: 'label', usage: 'crvs-backup verify <label>' },
+  restore: { run: restoreCommand, valued: ['stores'], switches: ['yes'], positional: 'label', usage: RESTORE_USAGE },
+  adopt: { run: adoptCommand, valued: [], switches: [], positional: 'label', usage: 'crvs-backup adopt <label>' },
+  prune: { run: pruneCommand, valued: [], switches: ['dry-run'], positional: 'none', usage: 'crvs-backup prune [--dry-run]' },
+  pull: { run: pullCommand, valued: ['root'], switches: [], positional: 'label', usage: 'crvs-backup pull <label> [--root DIR]' },
+  decrypt: { run: decryptCommand, valued: ['root'], switches: [], positional: 'label', usage: 'crvs-backup decrypt <label> [--root DIR]' },
+  audit: { run: auditCommand, valued: ['user', 'request', 'since', 'limit'], switches: ['json'], positional: 'none', usage: AUDIT_USAGE },
+  history: { run: historyCommand, valued: ['limit'], switches: ['json'], positional: 'none', usage: HISTORY_USAGE },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   const rest = argv.slice(name.split(' ').length);
   let rt: Runtime | undefined;
   try {
-    const args = parseArgs(rest, command.valued);
+    const args = parseArgs(rest, command.valued, command);
     const config = loadConfig();
     rt = createRuntime(config, createLogger(config.env.LOG_LEVEL === 'info' ? 'warn' : config.logLevel));
     return await command.run(rt, args);

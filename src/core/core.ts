@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { withTimeout, type BackupDeps } from '../backup/deps.ts';
 import { nearestLabels } from '../backup/labels.ts';
+import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { isComplete, listManifests, listOrphanLabels, readManifest, type Manifest } from '../backup/manifest.ts';
 import { verifySet } from '../backup/verify-set.ts';
 import { userMessage } from '../errors.ts';
@@ -109,6 +110,9 @@ export function createCore(deps: CoreDeps): BotCore {
     const orphans = await listOrphanLabels(config.backupRoot, new Set(known));
     const nearest = (): string[] => nearestLabels(label, [...known, ...orphans]);
     const entry = sets.find((s) => s.label === label);
+    // From here until the approval expires, retention must leave the set alone: a set pulled from
+    // the backup server has an old date and would otherwise be pruned by the next nightly run.
+    await pinLabel(deps.redis, label, 'restore-request', config.slack.approvalExpiryMinutes * 60_000 + offsiteMs);
     if (entry?.location === 'remote' && deps.offsite) {
       const { offsite } = deps;
       try {
@@ -154,6 +158,15 @@ export function createCore(deps: CoreDeps): BotCore {
       return (await deps.history.list(limit)).map(toPortEntry);
     },
     validateForRestore,
-    enqueueRestore: (req) => enqueueRestore(deps.queues, deps.redis, req),
+    async enqueueRestore(req) {
+      // Pinned before the job exists: the job may wait hours for the lock behind a nightly backup.
+      await pinLabel(deps.redis, req.label, req.requestId, RESTORE_PIN_MS);
+      try {
+        return await enqueueRestore(deps.queues, deps.redis, req);
+      } catch (err) {
+        await unpinLabel(deps.redis, req.label, req.requestId).catch(() => undefined);
+        throw err;
+      }
+    },
   };
 }

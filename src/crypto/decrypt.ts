@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readLocalManifest, setFiles } from '../offsite/set-manifest.ts';
+import { assertRelPath } from '../offsite/paths.ts';
 import { walkFiles } from '../offsite/walk.ts';
 import { ChunkDecryptor, ChunkEncryptor, DecryptionError, transformChunks } from './chunked.ts';
 import type { OffsiteKey } from './key.ts';
@@ -66,7 +67,7 @@ export async function decryptSet(opts: { root: string; label: string; key: Offsi
     files++;
   }
   for (const a of manifest.artifacts.filter((x) => x.kind === 'es-snapshot')) {
-    const dir = join(opts.root, a.path);
+    const dir = join(opts.root, assertRelPath(a.path));
     for (const f of await walkFiles(dir)) {
       if (!f.rel.endsWith('.enc')) continue;
       const plainRel = f.rel.slice(0, -4);

@@ -7,6 +7,7 @@ import { hkdfSync, scryptSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { ConfigError } from '../errors.ts';
+import { registerSecret } from '../redact.ts';
 
 /** Fixed domain salt: the per-file HKDF salt provides the uniqueness; this only separates uses. */
 const SCRYPT_SALT = 'crvs-backup-bot/offsite/v1';
@@ -53,7 +54,9 @@ export function loadOffsiteKey(opts: { encryptionKeyFile: string | undefined; en
     } catch {
       throw new ConfigError('OFFSITE_ENCRYPTION_KEY_FILE', `names a file that cannot be read: ${opts.encryptionKeyFile}`);
     }
-    return new OffsiteKey(Buffer.from(text.toString('utf8').trim(), 'utf8'));
+    const secret = text.toString('utf8').trim();
+    registerSecret(secret);
+    return new OffsiteKey(Buffer.from(secret, 'utf8'));
   }
   if (opts.encryptionKey) return new OffsiteKey(Buffer.from(opts.encryptionKey.trim(), 'utf8'));
   return undefined;

@@ -1,4 +1,5 @@
 /** Path and shell-quoting rules for remote paths: nothing a manifest says can escape the remote folder. */
+import { isSafeRelPath, shown } from '../backup/labels.ts';
 import { OffsiteError } from './errors.ts';
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -7,19 +8,13 @@ export const RESERVED = new Set(['elasticsearch']);
 
 /** Throws unless `label` is a plain set label (one safe path segment, not reserved). */
 export function assertLabel(label: string): string {
-  if (!LABEL.test(label) || RESERVED.has(label)) throw new OffsiteError('offsite_bad_path', `invalid set label "${label}"`);
+  if (!LABEL.test(label) || RESERVED.has(label)) throw new OffsiteError('offsite_bad_path', `invalid set label ${shown(label)}`);
   return label;
 }
 
 /** Throws unless `rel` is a relative POSIX path without `..`, empty parts or control characters. */
 export function assertRelPath(rel: string): string {
-  const bad =
-    rel === '' ||
-    rel.startsWith('/') ||
-    rel.includes('\\') ||
-    /[\u0000-\u001f\u007f]/.test(rel) ||
-    rel.split('/').some((p) => p === '' || p === '.' || p === '..');
-  if (bad) throw new OffsiteError('offsite_bad_path', `unsafe path in manifest: ${JSON.stringify(rel)}`);
+  if (!isSafeRelPath(rel)) throw new OffsiteError('offsite_bad_path', `unsafe path in manifest: ${JSON.stringify(rel)}`);
   return rel;
 }
 

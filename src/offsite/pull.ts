@@ -84,13 +84,19 @@ async function pullAttempt(s: RemoteSession, dir: string, label: string, root: s
   await download(s, manifestRemote, join(tmp, 'manifest.json'));
   await download(s, rjoin(setDir, RECORD_NAME), join(tmp, RECORD_NAME));
   const manifest = parseSetManifest(await readFile(join(tmp, 'manifest.json'), 'utf8'), `remote manifest of ${label}`);
-  const parsed = offsiteRecordSchema.safeParse(JSON.parse(await readFile(join(tmp, RECORD_NAME), 'utf8')));
+  if (manifest.label !== label) throw new OffsiteError('offsite_bad_manifest', `the remote manifest of ${label} names another set (${manifest.label}): refusing it`);
+  const parsed = offsiteRecordSchema.safeParse(parseJson(await readFile(join(tmp, RECORD_NAME), 'utf8')));
   if (!parsed.success) throw new OffsiteError('offsite_bad_manifest', `the offsite record of ${label} is unreadable`);
   const record = parsed.data;
   result.encrypted = record.encrypted;
 
   const plainSha = new Map(setFiles(manifest).map((f) => [f.rel, f.sha256]));
   for (const f of record.files) {
+    // The record is data from the server: it may only name the manifest's own files, so a tampered
+    // record cannot overwrite the audit log or another set's manifest under the local root.
+    if (!plainSha.has(f.path) || (f.remote !== f.path && f.remote !== `${f.path}.enc`)) {
+      throw new OffsiteError('offsite_bad_path', `the offsite record of ${label} names a file its manifest does not have: ${JSON.stringify(f.remote).slice(0, 200)}`);
+    }
     const dest = join(root, assertRelPath(f.remote));
     const plainFile = join(root, assertRelPath(f.path));
     const plainDone = record.encrypted && existsSync(plainFile) && (await sha256File(plainFile)) === plainSha.get(f.path);
@@ -110,6 +116,14 @@ async function pullAttempt(s: RemoteSession, dir: string, label: string, root: s
   await mkdir(dirname(manifestLocal), { recursive: true });
   await rename(join(tmp, 'manifest.json'), manifestLocal);
   await rm(tmp, { recursive: true, force: true });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function isMutable(rel: string): boolean {

@@ -3,6 +3,8 @@
  * manifest is uploaded last and, like every file, only renamed into place after the server's
  * sha256 matched, so its presence means every file before it was verified too.
  */
+import { z } from 'zod';
+import { protectedSets, type KeepView } from '../backup/keep.ts';
 import type { Config } from '../config.ts';
 import { OffsiteError } from './errors.ts';
 import { withSession } from './connect.ts';
@@ -19,6 +21,33 @@ export interface RemoteSet {
   complete: boolean;
   /** When the manifest was stored (ms since epoch); for an incomplete set, the folder's time. */
   storedAt: number;
+}
+
+/** What retention reads of a remote manifest: which stores the set can restore. */
+const keepViewSchema = z.object({
+  label: z.string(),
+  stores: z.array(z.object({ store: z.string(), ok: z.boolean() }).passthrough()).optional(),
+  pruned: z.array(z.string()).optional(),
+  artifacts: z.array(z.object({ store: z.string() }).passthrough()),
+});
+
+/** Manifests are a few KB; anything far bigger is not one. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** A remote set's manifest as retention needs it; undefined when unreadable (then the set is kept). */
+async function readKeepView(s: RemoteSession, path: string): Promise<KeepView | undefined> {
+  const st = await statOrUndefined(s, path);
+  if (!st || st.size > MAX_MANIFEST_BYTES) return undefined;
+  const text = await s.guard(
+    new Promise<string>((resolve, reject) => s.sftp.readFile(path, (err, data) => (err ? reject(err) : resolve(data.toString('utf8'))))),
+  ).catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const parsed = keepViewSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const LABEL_OK = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -48,7 +77,10 @@ export interface PruneResult {
 /**
  * Keeps the `keep` newest complete sets (default BACKUP_SERVER_KEEP) and deletes older complete
  * sets, and incomplete sets older than the newest complete one (left by broken copies). Never
- * deletes the only complete set, never touches the Elasticsearch mirror.
+ * deletes the only complete set, never touches the Elasticsearch mirror. A set copied whole can
+ * still be a partial backup (a store failed that night): whatever `keep` says, the newest set with
+ * every store backed up and the newest set holding each store are kept (src/backup/keep.ts), and
+ * so is any set whose manifest cannot be read.
  */
 export async function pruneRemote(opts: { config: Config; keep?: number; onProgress?: ProgressFn }): Promise<PruneResult> {
   return withSession(opts.config, async (s, server) => {
@@ -56,6 +88,15 @@ export async function pruneRemote(opts: { config: Config; keep?: number; onProgr
     const sets = await listSets(s, server.dir);
     const complete = sets.filter((x) => x.complete);
     const kept = complete.slice(0, keep);
+    const views: KeepView[] = [];
+    for (const x of complete) {
+      const view = await readKeepView(s, rjoin(server.dir, x.label, manifestRelPath(x.label)));
+      if (view) views.push({ ...view, label: x.label });
+      // Unreadable: we cannot tell what it holds, so it is not ours to delete.
+      else if (!kept.includes(x)) kept.push(x);
+    }
+    const held = protectedSets(views);
+    for (const x of complete) if (held.has(x.label) && !kept.includes(x)) kept.push(x);
     const newestComplete = complete[0]?.storedAt;
     const doomed = sets.filter((x) =>
       x.complete ? !kept.includes(x) : newestComplete !== undefined && x.storedAt < newestComplete,

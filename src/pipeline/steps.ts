@@ -1,6 +1,7 @@
 /** The steps after the backup itself: verify, offsite copy and retention, retention, disk space. */
 import { withTimeout } from '../backup/deps.ts';
 import { freeSpace } from '../backup/run-backup.ts';
+import { pinnedLabels } from '../backup/pins.ts';
 import { pruneLocal } from '../backup/retention.ts';
 import { verifySet } from '../backup/verify-set.ts';
 import { userMessage } from '../errors.ts';
@@ -52,9 +53,10 @@ export async function offsiteStep(
   }
 }
 
+/** Runs under the pipeline's lock; sets a pending or running restore needs are kept (pins). */
 export async function localRetentionStep(deps: PipelineDeps): Promise<PipelineResult['retention']['local']> {
   try {
-    const r = await pruneLocal(deps.backup);
+    const r = await pruneLocal(deps.backup, { pinned: await pinnedLabels(deps.redis) });
     return { removed: r.removed, errors: r.errors };
   } catch (err) {
     return { removed: [], errors: [userMessage(err)] };

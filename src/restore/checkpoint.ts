@@ -18,6 +18,8 @@ const stepSchema = z.object({
   attempts: z.number().default(0),
   counts: z.record(z.number()).optional(),
   note: z.string().optional(),
+  /** A restore step that failed before it changed the store (the adapter's own checks refused). */
+  untouched: z.boolean().optional(),
 });
 export type StepRecord = z.infer<typeof stepSchema>;
 
@@ -58,6 +60,8 @@ export interface RestoreCheckpoint {
   start(name: StepName): Promise<{ previous: StepState }>;
   done(name: StepName, extra?: { counts?: Record<string, number>; note?: string; durationMs?: number }): Promise<void>;
   fail(name: StepName, note: string): Promise<void>;
+  /** Like fail, for a restore step whose store was not changed (its checks refused before any delete). */
+  failUntouched(name: StepName, note: string): Promise<void>;
   meta(): Promise<RestoreMeta>;
   setMeta(patch: Partial<RestoreMeta>): Promise<void>;
 }
@@ -87,7 +91,7 @@ export function createCheckpoint(redis: Redis, requestId: string): RestoreCheckp
     },
     async start(name) {
       const before = await step(name);
-      await write(`step:${name}`, { ...before, state: 'started', startedAt: Date.now(), finishedAt: undefined, attempts: before.attempts + 1 });
+      await write(`step:${name}`, { ...before, state: 'started', startedAt: Date.now(), finishedAt: undefined, untouched: undefined, attempts: before.attempts + 1 });
       return { previous: before.state };
     },
     async done(name, extra = {}) {
@@ -101,6 +105,12 @@ export function createCheckpoint(redis: Redis, requestId: string): RestoreCheckp
       const now = Date.now();
       const spent = before.startedAt ? now - before.startedAt : 0;
       await write(`step:${name}`, { ...before, state: 'failed', finishedAt: now, durationMs: before.durationMs + spent, note });
+    },
+    async failUntouched(name, note) {
+      const before = await step(name);
+      const now = Date.now();
+      const spent = before.startedAt ? now - before.startedAt : 0;
+      await write(`step:${name}`, { ...before, state: 'failed', finishedAt: now, durationMs: before.durationMs + spent, note, untouched: true });
     },
     async meta() {
       const raw = await redis.hget(key, 'meta');

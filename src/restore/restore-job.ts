@@ -9,19 +9,21 @@ import type { Redis } from 'ioredis';
 import type { BackupDeps } from '../backup/deps.ts';
 import { preRestoreLabel } from '../backup/labels.ts';
 import { isComplete, readManifest } from '../backup/manifest.ts';
+import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { prepareRestore, restoreSet } from '../backup/restore-set.ts';
 import { runBackup } from '../backup/run-backup.ts';
+import { verifySet } from '../backup/verify-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
 import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
-import { createCheckpoint, type RestoreCheckpoint, type StepName } from './checkpoint.ts';
+import { createCheckpoint, type RestoreCheckpoint, type StepName, type StepState } from './checkpoint.ts';
 import { createChangelogReader, watchMigrations, type ChangelogReader, type WatchResult } from './migrations.ts';
 import { assertSafeRedeploy, deploy, restartDocker, stackDown } from './redeploy.ts';
 import { createStatusBoard, type StatusBoard } from './status-board.ts';
 import { failureMessage, stepTitle, storeStates, summaryMessage } from './summary.ts';
-import type { ThreadPoster } from './thread-poster.ts';
+import { boundedPoster, type ThreadPoster } from './thread-poster.ts';
 import { InterruptedError } from './wait.ts';
 
 export interface RestoreJobDeps {
@@ -37,6 +39,8 @@ export interface RestoreJobDeps {
   lockWaitMs?: number;
   /** Poll pause of the redeploy waits (tests shorten it). */
   redeployPollMs?: number;
+  /** Bound on each post or edit in the thread (default 30 s). */
+  postTimeoutMs?: number;
 }
 
 export interface RestoreJobResult {
@@ -55,6 +59,8 @@ export class RestoreFailedError extends BotError {
 }
 
 const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations'];
+/** A Slack call that hangs must not hold the restore (and the shared lock) with it. */
+const POST_TIMEOUT_MS = 30_000;
 
 interface Run {
   deps: RestoreJobDeps;
@@ -100,12 +106,18 @@ async function safetyBackup(run: Run, stores: StoreName[]): Promise<string> {
       const failed = out.manifest.stores.filter((s) => !s.ok).map((s) => `${s.store}: ${s.error ?? 'failed'}`);
       throw new BotError('safety_backup_failed', `The safety backup ${label} failed, so nothing was restored:\n- ${failed.join('\n- ')}`);
     }
+    // The safety backup is the only way back: it is verified like any set before the first delete.
+    const checked = await verifySet(deps.backup, label, { signal: run.signal });
+    if (checked.problems.length > 0) {
+      throw new BotError('safety_backup_failed', `The safety backup ${label} failed verification, so nothing was restored:\n- ${checked.problems.join('\n- ')}`);
+    }
   });
   return label;
 }
 
 async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
   const { cp, deps, req, board } = run;
+  const before = new Map<StoreName, StepState>();
   await restoreSet(deps.backup, req.label, {
     stores,
     expectedManifestSha256: req.manifestSha256,
@@ -113,11 +125,17 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
     isDone: async (store) => (await cp.step(`restore:${store}`)).state === 'done',
     onStoreStart: async (store) => {
       const { previous } = await cp.start(`restore:${store}`);
+      before.set(store, previous);
       if (previous === 'started' || previous === 'failed') {
         // Our adapters restore by drop + load from the verified artifact, so repeating is safe.
         await board.post(`Resumed ${store} after a worker restart: restoring it again from the verified set.`);
       }
       await board.refresh();
+    },
+    onStoreUntouched: async (store, reason) => {
+      // Untouched only if no earlier attempt had begun to replace the data.
+      const prev = before.get(store);
+      if (prev === 'pending') await cp.failUntouched(`restore:${store}`, reason);
     },
     onStoreDone: async (store, counts, ms) => {
       await cp.done(`restore:${store}`, { counts, durationMs: ms });
@@ -157,11 +175,14 @@ function preflight(deps: RestoreJobDeps): Executor | undefined {
 async function report(run: Run, err: unknown, stores: StoreName[]): Promise<never> {
   const { cp, req } = run;
   const steps = await cp.steps();
-  // Nothing was touched unless a store's restore had begun.
-  const refused = ![...steps].some(([name, rec]) => name.startsWith('restore:') && rec.state !== 'pending');
+  // Nothing was touched unless a store's restore had begun (and got past its own checks).
+  const refused = ![...steps].some(([name, rec]) => name.startsWith('restore:') && rec.state !== 'pending' && !(rec.state === 'failed' && rec.untouched));
   let failedStep: StepName | undefined;
-  for (const [name, rec] of steps) {
-    if (rec.state !== 'started' && rec.state !== 'failed') continue;
+  // In the job's own order (a Redis hash does not keep it): the report names the step that stopped.
+  const order: StepName[] = ['verify', 'safety-backup', ...stores.map((s) => `restore:${s}` as StepName), ...REDEPLOY_STEPS];
+  for (const name of order) {
+    const rec = steps.get(name);
+    if (!rec || (rec.state !== 'started' && rec.state !== 'failed')) continue;
     failedStep = name;
     if (rec.state === 'started') await cp.fail(name, userMessage(err));
   }
@@ -176,13 +197,15 @@ async function report(run: Run, err: unknown, stores: StoreName[]): Promise<neve
     refused,
   });
   await cp.setMeta({ outcome: refused ? 'refused' : 'failed', finalText: msg.text });
+  await unpinLabel(run.deps.redis, req.label, req.requestId).catch(() => undefined);
   await run.board.refresh(refused ? 'Refused: nothing was touched.' : 'Stopped: see the report below.');
   await run.board.post(msg);
   throw new RestoreFailedError(msg.text, refused);
 }
 
 /** Runs (or resumes) the restore of `req`. Throws RestoreFailedError after reporting, InterruptedError when cancelled. */
-export async function runRestoreJob(deps: RestoreJobDeps, req: RestoreRequest, opts: { signal?: AbortSignal } = {}): Promise<RestoreJobResult> {
+export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest, opts: { signal?: AbortSignal } = {}): Promise<RestoreJobResult> {
+  const deps: RestoreJobDeps = { ...rawDeps, poster: boundedPoster(rawDeps.poster, rawDeps.postTimeoutMs ?? POST_TIMEOUT_MS) };
   const cp = createCheckpoint(deps.redis, req.requestId);
   const first = await cp.meta();
   if (first.outcome === 'done') return { outcome: 'done', text: first.finalText ?? 'Done', safetyLabel: first.safetyLabel };
@@ -191,6 +214,8 @@ export async function runRestoreJob(deps: RestoreJobDeps, req: RestoreRequest, o
   const stepsShown = (): StepName[] => ['verify', 'safety-backup', ...stores.map((s) => `restore:${s}` as StepName), ...(config.restore.redeploy ? REDEPLOY_STEPS : [])];
   const board = createStatusBoard({ label: req.label, steps: stepsShown, checkpoint: cp, poster: deps.poster, logger, throttleMs: config.restore.migrationProgressMs });
   const run: Run = { deps, req, cp, board, signal: opts.signal };
+  // While the job waits for the lock and runs, retention must keep the set (see pins.ts).
+  await pinLabel(deps.redis, req.label, req.requestId, RESTORE_PIN_MS);
   let lock: HeldLock;
   try {
     lock = await acquireLock(deps.redis, `restore ${req.label} (${req.requestId})`, { waitMs: deps.lockWaitMs ?? 120_000 });
@@ -228,6 +253,7 @@ export async function runRestoreJob(deps: RestoreJobDeps, req: RestoreRequest, o
         totalMs: Date.now() - startedAt,
       });
       await cp.setMeta({ outcome: 'done', finalText: msg.text });
+      await unpinLabel(deps.redis, req.label, req.requestId).catch(() => undefined);
       await board.refresh('Done.');
       await board.post(msg);
       logger.info({ label: req.label, requestId: req.requestId }, 'restore done');

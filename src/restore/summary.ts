@@ -3,8 +3,11 @@
  * the final summary and the failure report. Pure functions: data in, { text, blocks } out.
  */
 import type { KnownBlock } from '@slack/types';
+import { formatBytesShort } from '../report/format.ts';
+import { recordCount } from '../stores/counts.ts';
 import type { StoreName } from '../stores/types.ts';
 import type { StepName, StepRecord, StepState } from './checkpoint.ts';
+import { afterFailure } from './failure-advice.ts';
 import type { TaskVerdict } from './migrations.ts';
 
 export interface Message {
@@ -29,9 +32,11 @@ export function stepTitle(name: StepName): string {
   return name.startsWith('restore:') ? `Restore ${name.slice('restore:'.length)}` : (STEP_TITLES[name] ?? name);
 }
 
-/** "1 h 02 min", "3 min 05 s", "12 s". */
+/** "1 h 02 min", "3 min 05 s", "12 s", "0.4 s" (a short step is not shown as "0 s"). */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
+  if (ms < 100) return 'under 0.1 s';
+  if (s < 10) return `${(ms / 1000).toFixed(1)} s`;
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
@@ -43,8 +48,14 @@ export function who(id: string): string {
   return /^[UW][A-Z0-9]{2,20}$/.test(id) ? `<@${id}>` : id;
 }
 
-function sum(counts: Record<string, number> | undefined): number {
-  return Object.values(counts ?? {}).reduce((n, v) => n + v, 0);
+/** The store of a `restore:<store>` step. */
+function stepStore(name: StepName): StoreName {
+  return name.slice('restore:'.length) as StoreName;
+}
+
+/** "hearth-dev.Patient: 300", "ocrvs.bytes: 16 MB" (MinIO keeps bucket sizes among its counts). */
+function countEntry(key: string, value: number): string {
+  return `${key}: ${key.endsWith('.bytes') ? formatBytesShort(value) : value.toLocaleString('en')}`;
 }
 
 function section(text: string): KnownBlock {
@@ -58,8 +69,9 @@ function context(text: string): KnownBlock {
 /** What each store looks like now, from the checkpoints of its restore step. */
 export function storeStates(stores: StoreName[], steps: Map<StepName, StepRecord>): Array<{ store: StoreName; state: StoreState }> {
   return stores.map((store) => {
-    const s = steps.get(`restore:${store}`)?.state ?? 'pending';
-    const state: StoreState = s === 'done' ? 'restored' : s === 'pending' ? 'not touched' : 'partially restored';
+    const rec = steps.get(`restore:${store}`);
+    const s = rec?.state ?? 'pending';
+    const state: StoreState = s === 'done' ? 'restored' : s === 'pending' || (s === 'failed' && rec?.untouched) ? 'not touched' : 'partially restored';
     return { store, state };
   });
 }
@@ -71,7 +83,7 @@ export interface StepLine {
 
 function stepLine({ name, record }: StepLine): string {
   const took = record.state === 'done' || record.state === 'failed' ? ` — ${formatDuration(record.durationMs)}` : '';
-  const counts = record.counts && record.state === 'done' && name.startsWith('restore:') ? ` (${sum(record.counts).toLocaleString('en')} records)` : '';
+  const counts = record.counts && record.state === 'done' && name.startsWith('restore:') ? ` (${recordCount(stepStore(name), record.counts).toLocaleString('en')} records)` : '';
   const resumed = record.attempts > 1 ? ' _(resumed after a worker restart)_' : '';
   return `${ICONS[record.state]} ${stepTitle(name)}${took}${counts}${resumed}`;
 }
@@ -136,8 +148,8 @@ export function summaryMessage(input: SummaryInput): Message {
   const stores = input.steps
     .filter((s) => s.name.startsWith('restore:'))
     .map((s) => {
-      const entries = Object.entries(s.record.counts ?? {}).map(([k, v]) => `${k}: ${v}`);
-      return `• *${s.name.slice('restore:'.length)}*: ${sum(s.record.counts).toLocaleString('en')} records${entries.length > 0 ? ` (${entries.slice(0, 12).join(', ')}${entries.length > 12 ? ', …' : ''})` : ''}`;
+      const entries = Object.entries(s.record.counts ?? {}).map(([k, v]) => countEntry(k, v));
+      return `• *${stepStore(s.name)}*: ${recordCount(stepStore(s.name), s.record.counts).toLocaleString('en')} records${entries.length > 0 ? ` (${entries.slice(0, 12).join(', ')}${entries.length > 12 ? ', …' : ''})` : ''}`;
     });
   const migr = input.migrations
     ? Object.entries(input.migrations.counts)
@@ -175,9 +187,10 @@ export function failureMessage(input: FailureInput): Message {
   const safety = input.safetyLabel
     ? `Safety backup of the data as it was before: \`${input.safetyLabel}\` (restore it to undo)`
     : 'No safety backup was taken (nothing had been changed).';
-  const text = `${head}\nError: ${input.error}\nStores:\n${stores}\n${safety}`;
-  return {
-    text,
-    blocks: [section(`*❌ ${head}*\n${input.error}`), section(`*Stores now*\n${stores || '_none_'}`), context(safety)],
-  };
+  const next = afterFailure(input.step, input.refused);
+  const text = [head, `Error: ${input.error}`, 'Stores:', stores, next, safety].filter((l) => l !== '').join('\n');
+  const blocks: KnownBlock[] = [section(`*❌ ${head}*\n${input.error}`), section(`*Stores now*\n${stores || '_none_'}`)];
+  if (next) blocks.push(section(`:warning: ${next}`));
+  blocks.push(context(safety));
+  return { text, blocks };
 }

@@ -4,6 +4,7 @@
  * a resumed job keeps editing the same message instead of posting a new one.
  */
 import type { KnownBlock } from '@slack/types';
+import { TimeoutError } from '../errors.ts';
 
 export interface ThreadPoster {
   /** Posts a new message in the thread; resolves with its ts (undefined when the surface has none). */
@@ -30,5 +31,25 @@ export function slackThreadPoster(client: SlackThreadClient, channel: string, th
     async update(ts, text, blocks) {
       await client.chat.update({ channel, ts, text, ...(blocks ? { blocks } : {}) });
     },
+  };
+}
+
+function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The same poster with every call bounded: the Slack client retries for up to half an hour and a
+ * request may hang, while the restore job holds the shared lock. A late call fails (the status
+ * board and the migration watch log it and go on); the message may still land later.
+ */
+export function boundedPoster(poster: ThreadPoster, timeoutMs: number): ThreadPoster {
+  return {
+    post: (text, blocks) => within('posting to the restore thread', timeoutMs, poster.post(text, blocks)),
+    update: (ts, text, blocks) => within('editing a message of the restore thread', timeoutMs, poster.update(ts, text, blocks)),
   };
 }

@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/log.ts';
 import type { Config } from '../config.ts';
 import type { BotCore } from '../core/ports.ts';
 import type { Logger } from '../log.ts';
+import { redactText } from '../redact.ts';
 import type { ApprovalStore } from '../restore/approval.ts';
 import type { CardUpdater } from './card-updater.ts';
 import type { Roles } from './roles.ts';
@@ -21,7 +22,7 @@ export interface SlackDeps {
   now: () => number;
 }
 
-/** Turns anything thrown into a short string for logs (never a stack). */
+/** Turns anything thrown into a short string for logs and replies (never a stack, never a secret). */
 export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return redactText(err instanceof Error ? err.message : String(err));
 }

@@ -62,7 +62,11 @@ export interface StoreAdapter {
   verify(artifacts: Artifact[], ctx: StoreContext): Promise<string[]>;
   /** What the store holds now, in the same keys as the artifacts' counts. */
   counts(): Promise<Counts>;
-  /** Destructive: replaces the store's data by the artifacts' content, then checks counts. */
+  /**
+   * Destructive: replaces the store's data by the artifacts' content, then checks counts. Checks
+   * every artifact before deleting anything; a VerificationError means nothing was changed (the
+   * restore job reports the store as untouched), so it must never be thrown after a delete.
+   */
   restore(artifacts: Artifact[], ctx: StoreContext): Promise<Counts>;
   /**
    * Describes this store's files of `label` as the old OpenCRVS shell scripts wrote them (no

@@ -3,7 +3,7 @@
  * store), the harness sshd as the manager node with a recording fake `docker` on its PATH.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -11,9 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRestoreProcessor } from '../../jobs/restore.ts';
 import type { BackupDeps } from '../../src/backup/deps.ts';
 import { readManifest } from '../../src/backup/manifest.ts';
+import { pinnedLabels } from '../../src/backup/pins.ts';
 import { runBackup } from '../../src/backup/run-backup.ts';
 import type { Config } from '../../src/config.ts';
 import type { RestoreRequest } from '../../src/core/ports.ts';
+import { acquireLock, LockBusyError } from '../../src/lock.ts';
 import { createLogger } from '../../src/log.ts';
 import { createCheckpoint } from '../../src/restore/checkpoint.ts';
 import { RestoreFailedError, runRestoreJob } from '../../src/restore/restore-job.ts';
@@ -305,4 +307,93 @@ describe('restore job', () => {
     expect(safetySets(cfg.backupRoot)).toHaveLength(0);
     expect(docker.commands()).toEqual([]);
   });
+
+  it('reports a store as "not touched" when its adapter refuses the artifact before deleting anything', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs, { REDEPLOY_AFTER_RESTORE: 'false' });
+    const { req } = await prepareSet(cfg, dbs);
+    const changed = await snapshotMongo(cfg.mongo.url, dbs);
+    const real = deps(cfg);
+    const mongo = real.adapters.get('mongo') as StoreAdapter;
+    // The file is damaged after the job verified the set (disk trouble, someone editing it).
+    const damaging: StoreAdapter = {
+      ...mongo,
+      async restore(artifacts, ctx) {
+        writeFileSync(join(cfg.backupRoot, 'mongo', `${dbs[0]}-${req.label}.gz`), 'not a gzip file any more');
+        return mongo.restore(artifacts, ctx);
+      },
+    };
+    const poster = recordingPoster();
+    const err = await runRestoreJob({ backup: { ...real, adapters: new Map([['mongo', damaging]]) }, redis, poster, lockWaitMs: 5000 }, req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RestoreFailedError);
+    const report = poster.messages.at(-1)?.text ?? '';
+    expect(report).toContain('refused at step "Restore mongo": nothing was touched');
+    expect(report).toContain('*mongo*: not touched');
+    expect(report).toContain(safetySets(cfg.backupRoot)[0]);
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(changed.data);
+  });
+
+  it('refuses to restore when the safety backup it just took does not verify', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs, { REDEPLOY_AFTER_RESTORE: 'false' });
+    const { req } = await prepareSet(cfg, dbs);
+    const changed = await snapshotMongo(cfg.mongo.url, dbs);
+    const real = deps(cfg);
+    const mongo = real.adapters.get('mongo') as StoreAdapter;
+    // The safety backup's archive is cut short on disk after it was written (a full or failing disk).
+    const truncating: StoreAdapter = {
+      ...mongo,
+      async backup(ctx) {
+        const written = await mongo.backup(ctx);
+        if (ctx.label.startsWith('pre-restore-')) truncate(join(ctx.root, written[0]?.path ?? ''), 64);
+        return written;
+      },
+    };
+    const poster = recordingPoster();
+    const err = await runRestoreJob({ backup: { ...real, adapters: new Map([['mongo', truncating]]) }, redis, poster, lockWaitMs: 5000 }, req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RestoreFailedError);
+    expect((err as RestoreFailedError).refused).toBe(true);
+    const report = poster.messages.at(-1)?.text ?? '';
+    expect(report).toContain('refused at step "Safety backup": nothing was touched');
+    expect(report).toMatch(/failed verification, so nothing was restored/);
+    expect(report).toContain('*mongo*: not touched');
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(changed.data);
+  });
+
+  it('finishes even when every post to the thread hangs (each post is bounded)', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs, { REDEPLOY_AFTER_RESTORE: 'false' });
+    const { req, before } = await prepareSet(cfg, dbs);
+    const hanging = { post: () => new Promise<string | undefined>(() => undefined), update: () => new Promise<void>(() => undefined) };
+    const started = Date.now();
+    const job = runRestoreJob({ backup: deps(cfg), redis, poster: hanging, lockWaitMs: 5000, postTimeoutMs: 200 }, req);
+    const result = await Promise.race([job, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
+    expect(result).not.toBe('hung');
+    expect((result as { outcome: string }).outcome).toBe('done');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(before.data);
+  });
+
+  it('pins its set while it waits for the lock and runs, and releases it when it ends', async () => {
+    const dbs = testDatabases();
+    const cfg = config(dbs, { REDEPLOY_AFTER_RESTORE: 'false' });
+    const { req } = await prepareSet(cfg, dbs);
+    // A private key space, so holding "the" lock here blocks nobody else's tests.
+    const own = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null, keyPrefix: `t-pin-${randomBytes(4).toString('hex')}:` });
+    cleanups.push(async () => own.disconnect());
+    const nightly = await acquireLock(own, 'backup (nightly)', { waitMs: 0 });
+    const waiting = await runRestoreJob({ backup: deps(cfg), redis: own, poster: recordingPoster(), lockWaitMs: 300 }, req).catch((e: unknown) => e);
+    expect(waiting).toBeInstanceOf(LockBusyError);
+    // While it waits, the nightly run's retention must leave the set alone.
+    expect(await pinnedLabels(own)).toContain(req.label);
+    await nightly.release();
+    const done = await runRestoreJob({ backup: deps(cfg), redis: own, poster: recordingPoster(), lockWaitMs: 5000 }, req);
+    expect(done.outcome).toBe('done');
+    expect(await pinnedLabels(own)).not.toContain(req.label);
+  });
 });
+
+/** Cuts a file to its first `bytes` bytes. */
+function truncate(path: string, bytes: number): void {
+  truncateSync(path, bytes);
+}

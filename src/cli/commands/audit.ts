@@ -4,10 +4,10 @@ import { InputError } from '../../errors.ts';
 import type { Runtime } from '../../runtime.ts';
 import { allowOnly, stringFlag, type Args } from '../args.ts';
 
-const USAGE = 'crvs-backup audit [--user U] [--request R] [--since 2026-11-01] [--limit N] [--json]';
+export const AUDIT_USAGE = 'crvs-backup audit [--user U] [--request R] [--since 2026-11-01] [--limit N] [--json]';
 
 export async function auditCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['user', 'request', 'since', 'limit', 'json'], USAGE);
+  allowOnly(args, ['user', 'request', 'since', 'limit', 'json'], AUDIT_USAGE);
   const sinceText = stringFlag(args, 'since');
   const since = sinceText ? new Date(sinceText) : undefined;
   if (since && Number.isNaN(since.getTime())) throw new InputError(`--since must be a date such as 2026-11-01, not "${sinceText}"`);

@@ -3,6 +3,7 @@
  * in this process (the same function as the bot's backup job, under the same shared lock; recorded
  * in the history and reported to SLACK_CHANNEL when Slack is configured).
  */
+import { assertLabel } from '../../backup/labels.ts';
 import { InputError } from '../../errors.ts';
 import { runPipelineInProcess } from '../../pipeline/in-process.ts';
 import { parseStores } from './stores-flag.ts';
@@ -17,10 +18,14 @@ export async function backupCommand(rt: Runtime, args: Args): Promise<number> {
   const wait = stringFlag(args, 'wait-lock') ?? '0';
   const waitSeconds = Number(wait);
   if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 86_400) throw new InputError(`--wait-lock must be a number of seconds (0–86400), not "${wait}"`);
+  const label = stringFlag(args, 'label');
+  // Refused here (exit 2) rather than by the pipeline, which would record a failed run.
+  if (label !== undefined) assertLabel(label);
+  const stores = parseStores(stringFlag(args, 'stores'));
   const printer = createPrinter();
   const result = await runPipelineInProcess(rt, {
-    label: stringFlag(args, 'label'),
-    stores: parseStores(stringFlag(args, 'stores')),
+    label,
+    stores,
     onProgress: (p) => printer.progress(p),
     lockWaitMs: waitSeconds * 1000,
   });
@@ -32,9 +37,9 @@ export async function backupCommand(rt: Runtime, args: Args): Promise<number> {
   if (result.offsite.status !== 'not-configured') printer.line(`offsite: ${result.offsite.status}${result.offsite.detail ? ` (${result.offsite.detail})` : ''}`);
   for (const p of result.problems) printer.line(`! ${p}`);
   for (const w of result.warnings) printer.line(`warning: ${w}`);
-  const label = result.label ?? '(none)';
-  if (result.outcome === 'ok') printer.line(`Backup set ${label} is complete.`);
-  else if (result.outcome === 'partial') printer.line(`Backup set ${label} is PARTIAL: it cannot be relied on for a full restore.`);
-  else printer.line(result.outcome === 'skipped' ? 'Backup skipped.' : `Backup FAILED${result.label ? ` (set ${label})` : ''}.`);
+  const shownLabel = result.label ?? '(none)';
+  if (result.outcome === 'ok') printer.line(`Backup set ${shownLabel} is complete.`);
+  else if (result.outcome === 'partial') printer.line(`Backup set ${shownLabel} is PARTIAL: it cannot be relied on for a full restore.`);
+  else printer.line(result.outcome === 'skipped' ? 'Backup skipped.' : `Backup FAILED${result.label ? ` (set ${shownLabel})` : ''}.`);
   return result.outcome === 'ok' ? 0 : 1;
 }

@@ -2,6 +2,7 @@
  * `crvs-backup config check`: the config is valid (else start-up would have failed), a redacted
  * summary, and one line per service: reachable + version, or why not. Every probe is bounded.
  */
+import { stat } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { redactedEnv, type Config, type SshTarget } from '../../config.ts';
 import { withTimeout } from '../../backup/deps.ts';
@@ -45,6 +46,24 @@ function probes(rt: Runtime): Probe[] {
   return list;
 }
 
+/** Secret files other users can read: each is a warning line (not a failure: Docker secrets are often 0444). */
+async function openSecretFiles(config: Config): Promise<string[]> {
+  const files: Array<[string, string | undefined]> = [
+    ['OFFSITE_ENCRYPTION_KEY_FILE', config.encryptionKeyFile],
+    ['BACKUP_SERVER_KEY_FILE', config.backupServer?.keyFile],
+    ['MANAGER_KEY_FILE', config.manager?.keyFile],
+  ];
+  const out: string[] = [];
+  for (const [name, file] of files) {
+    if (!file) continue;
+    const mode = await stat(file).then((s) => s.mode & 0o777, () => undefined);
+    if (mode !== undefined && (mode & 0o077) !== 0) {
+      out.push(`! ${name} (${file}) is readable by other users (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it`);
+    }
+  }
+  return out;
+}
+
 function summary(config: Config): string {
   return Object.entries(redactedEnv(config.env))
     .map(([k, v]) => `  ${k}=${v}`)
@@ -68,6 +87,7 @@ export async function configCheckCommand(rt: Runtime, args: Args): Promise<numbe
   );
   if (!rt.config.backupServer) results.push('- backup server  not configured (BACKUP_SERVER_HOST): no offsite copies');
   if (!rt.config.manager) results.push('- manager node   not configured (MANAGER_HOST): no redeploy after a restore');
+  results.push(...(await openSecretFiles(rt.config)));
   process.stdout.write(`${results.join('\n')}\n`);
   return failures > 0 ? 1 : 0;
 }

@@ -11,12 +11,12 @@ import { createAuditLog } from '../../audit/log.ts';
 import { userMessage } from '../../errors.ts';
 import { userInfo } from 'node:os';
 
-const USAGE = 'crvs-backup restore <label> --yes [--stores mongo,elasticsearch,influxdb,minio]';
+export const RESTORE_USAGE = 'crvs-backup restore <label> --yes [--stores mongo,elasticsearch,influxdb,minio]';
 
 export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['yes', 'stores'], USAGE);
+  allowOnly(args, ['yes', 'stores'], RESTORE_USAGE);
   const label = args.positional[0];
-  if (!label) throw new InputError(`Usage: ${USAGE}`);
+  if (!label) throw new InputError(`Usage: ${RESTORE_USAGE}`);
   const stores = parseStores(stringFlag(args, 'stores'));
   const audit = createAuditLog(rt.config.backupRoot);
   const who = `cli:${userInfo().username}`;
@@ -25,7 +25,7 @@ export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
     await audit.append({ user: who, action, outcome: 'refused', detail: 'no --yes' });
     throw new InputError(
       `Refusing to restore without --yes: a restore REPLACES all current data of ${stores?.join(', ') ?? 'every store'} with the set ${label} and cannot be undone. ` +
-        `Check the set first with \`crvs-backup verify ${label}\`, then run: ${USAGE.replace('<label>', label)}`,
+        `Check the set first with \`crvs-backup verify ${label}\`, then run: ${RESTORE_USAGE.replace('<label>', label)}`,
       'confirmation_required',
     );
   }

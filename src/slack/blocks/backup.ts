@@ -1,7 +1,19 @@
 /** Replies of /backup and the /restore refusal (pure). */
 import type { HistoryEntry, SetSummary, StatusInfo } from '../../core/ports.ts';
 import type { SlackMessage } from './approval-card.ts';
-import { formatAge, formatBytes } from './format.ts';
+import { formatAge, formatBytes, slackDate } from './format.ts';
+
+/** A time from the core (ISO) as a Slack date token, so each reader sees it in their own zone. */
+function when(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? 'at an unknown time' : slackDate(ms);
+}
+
+const WHERE: Record<SetSummary['location'], string> = {
+  local: 'here only',
+  remote: 'on the backup server only',
+  both: 'here and on the backup server',
+};
 
 function textMessage(text: string): SlackMessage {
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
@@ -33,9 +45,9 @@ export function statusMessage(s: StatusInfo, now: number): SlackMessage {
   const lines: string[] = [];
   if (s.running.length === 0) lines.push('Nothing running.');
   for (const r of s.running) lines.push(`:arrows_counterclockwise: ${r.kind} \`${r.label}\` running for ${formatAge(now - Date.parse(r.startedAt))} (job \`${r.id}\`)`);
-  if (s.lock) lines.push(`:lock: Lock held by \`${s.lock.holder}\` since ${s.lock.since}`);
+  if (s.lock) lines.push(`:lock: Lock held by \`${s.lock.holder}\` since ${when(s.lock.since)}`);
   lines.push(s.lastComplete ? `Last complete set: \`${s.lastComplete.label}\`, ${formatAge(now - Date.parse(s.lastComplete.createdAt))} ago` : ':warning: No complete backup set yet.');
-  if (s.nextRun) lines.push(`Next scheduled run: ${s.nextRun}`);
+  if (s.nextRun) lines.push(`Next scheduled run: ${when(s.nextRun)}`);
   return textMessage(lines.join('\n'));
 }
 
@@ -43,7 +55,7 @@ export function listMessage(sets: SetSummary[]): SlackMessage {
   if (sets.length === 0) return textMessage('No backup sets yet.');
   const lines = sets.map((s) => {
     const state = s.complete ? ':white_check_mark:' : `:x: partial (failed: ${s.failedStores.join(', ')})`;
-    return `${state} \`${s.label}\` ${s.createdAt.slice(0, 16).replace('T', ' ')} · ${formatBytes(s.bytes)} · ${s.location}`;
+    return `${state} \`${s.label}\` ${when(s.createdAt)} · ${formatBytes(s.bytes)} · ${WHERE[s.location]}`;
   });
   return textMessage(`*Backup sets*\n${lines.join('\n')}`);
 }
@@ -56,13 +68,15 @@ export function historyMessage(entries: HistoryEntry[]): SlackMessage {
     failed: ':x: failed',
     running: ':arrows_counterclockwise:',
   };
-  const lines = entries.map((e) => `${icon[e.outcome]} ${e.kind} \`${e.label}\` ${e.startedAt.slice(0, 16).replace('T', ' ')} — ${e.summary}`);
+  const lines = entries.map((e) => `${icon[e.outcome]} ${e.kind} \`${e.label}\` ${when(e.startedAt)} — ${e.summary}`);
   return textMessage(`*Recent runs*\n${lines.join('\n')}`);
 }
 
 export function restoreRefused(target: string, problems: string[], nearest: string[]): SlackMessage {
   const lines = [`:no_entry: Cannot restore \`${target}\`:`, ...problems.map((p) => `• ${p}`)];
-  if (nearest.length) lines.push(`Nearest sets: ${nearest.map((n) => `\`${n}\``).join(', ')}`);
+  // The problem may already name the nearest sets (verify-set does): say it once.
+  const unsaid = nearest.filter((n) => !problems.some((p) => p.includes(n)));
+  if (unsaid.length) lines.push(`Nearest sets: ${nearest.map((n) => `\`${n}\``).join(', ')}`);
   lines.push('Nothing was changed.');
   return textMessage(lines.join('\n'));
 }

@@ -12,10 +12,13 @@ import tar from 'tar-stream';
 import { z } from 'zod';
 import type { Artifact } from '../types.ts';
 
+/** A file influxd wrote beside its manifest: one plain name, never a path out of the folder. */
+const fileName = z.string().regex(/^[^/\\\0]+$/).refine((n) => n !== '.' && n !== '..', 'is not a file name');
+
 /** The part of influxd's portable manifest the bot relies on. */
 const manifestSchema = z.object({
-  meta: z.object({ fileName: z.string().min(1) }),
-  files: z.array(z.object({ database: z.string(), policy: z.string(), shardID: z.number(), fileName: z.string().min(1) })),
+  meta: z.object({ fileName }),
+  files: z.array(z.object({ database: z.string(), policy: z.string(), shardID: z.number(), fileName })),
 });
 
 export type PortableManifest = z.infer<typeof manifestSchema>;
