@@ -1,7 +1,25 @@
-/** `npm run seed -- [--scale N] [--seed S] [--stores a,b]`: fills the running services with sample data. */
+/**
+ * `npm run seed -- [--scale N] [--seed S] [--stores a,b]`: fills the running services with sample data.
+ * The local services' variables (.services/env) are read here, under the environment, so a
+ * newcomer does not have to load them first; a variable set in the environment still wins.
+ */
 import { loadConfig } from '../../src/config.ts';
 import { userMessage } from '../../src/errors.ts';
+import { recordCount } from '../../src/stores/counts.ts';
+import type { StoreName } from '../../src/stores/types.ts';
+import { servicesEnv } from '../services/harness.ts';
 import { seedAll } from './index.ts';
+
+const UNIT: Record<StoreName, string> = { mongo: 'collections', elasticsearch: 'indices', influxdb: 'measurements', minio: 'buckets' };
+
+function localServicesEnv(): Record<string, string> {
+  try {
+    return servicesEnv();
+  } catch {
+    // No .services/env: the services are not up (the connection error below says which one).
+    return {};
+  }
+}
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -12,12 +30,13 @@ async function main(): Promise<number> {
   const scale = Number(get('scale') ?? '1');
   const seed = Number(get('seed') ?? '1');
   if (!Number.isFinite(scale) || scale <= 0) throw new Error('--scale must be a positive number');
-  const config = loadConfig();
+  const config = loadConfig({ ...localServicesEnv(), ...process.env });
   const started = Date.now();
   const counts = await seedAll(config, { scale, seed }, get('stores')?.split(','));
-  for (const [store, c] of Object.entries(counts)) {
-    const total = Object.values(c).reduce((n, v) => n + v, 0);
-    process.stdout.write(`${store.padEnd(14)} ${String(total).padStart(9)} records  (${Object.keys(c).length} collections/indices/measurements/buckets)\n`);
+  for (const [store, c] of Object.entries(counts) as Array<[StoreName, Record<string, number>]>) {
+    const total = recordCount(store, c).toLocaleString('en');
+    const parts = new Set(Object.keys(c).map((k) => (store === 'mongo' ? k : k.replace(/\.(objects|bytes|points|series)$/, ''))));
+    process.stdout.write(`${store.padEnd(14)} ${total.padStart(9)} records in ${parts.size} ${UNIT[store]}\n`);
   }
   process.stdout.write(`seeded scale ${scale} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return 0;

@@ -1,6 +1,13 @@
 /** `npm run services -- up|down|status [--json] [--only a,b]` */
-import { down, status, up } from './harness.ts';
+import { relative } from 'node:path';
+import { down, servicesDir, status, up } from './harness.ts';
 import type { RunningService } from './types.ts';
+
+/** .services/env as the user can type it: relative to where they are when it is below. */
+function envFile(): string {
+  const rel = relative(process.cwd(), `${servicesDir()}/env`);
+  return rel.startsWith('..') ? `${servicesDir()}/env` : rel;
+}
 
 function table(rows: RunningService[]): string {
   const head = ['name', 'version', 'url', 'pid'];
@@ -26,7 +33,7 @@ async function main(): Promise<number> {
     const started = Date.now();
     const rows = await up(opts);
     print(rows);
-    if (!json) process.stdout.write(`all services up in ${((Date.now() - started) / 1000).toFixed(1)} s; variables in .services/env\n`);
+    if (!json) process.stdout.write(`all services up in ${((Date.now() - started) / 1000).toFixed(1)} s; variables in ${envFile()} (load them: set -a; . ${envFile()}; set +a)\n`);
     return 0;
   }
   if (cmd === 'down') {

@@ -39,6 +39,11 @@ function context(spec: ServiceSpec, opts: HarnessOptions): ServiceContext {
   return { dataDir, cacheDir, servicesDir, freePort, log: (m) => log(`[${spec.name}] ${m}`) };
 }
 
+/** The .services folder in use (CRVS_SERVICES_DIR moves it), for messages that name its files. */
+export function servicesDir(opts: HarnessOptions = {}): string {
+  return dirs(opts).servicesDir;
+}
+
 export function readState(opts: HarnessOptions = {}): RunningService[] {
   const file = join(dirs(opts).servicesDir, 'state.json');
   if (!existsSync(file)) return [];

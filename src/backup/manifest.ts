@@ -100,7 +100,7 @@ export async function readManifest(root: string, label: string): Promise<{ manif
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    throw new InputError(`The manifest of ${label} is malformed (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, 'manifest_invalid');
+    throw new InputError(`The manifest of ${label} is malformed (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}): the set cannot be trusted`, 'manifest_invalid');
   }
   if (parsed.data.label !== label) {
     throw new InputError(`The manifest of ${label} names another set (${parsed.data.label}): the set cannot be trusted`, 'manifest_invalid');

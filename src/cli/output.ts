@@ -1,4 +1,5 @@
 /** Terminal output: a live line per store on a TTY, plain lines otherwise. */
+import { formatBytesShort } from '../report/format.ts';
 import type { Progress } from '../stores/types.ts';
 
 export interface Printer {
@@ -10,7 +11,8 @@ export interface Printer {
 export function createPrinter(out: NodeJS.WriteStream | NodeJS.WritableStream = process.stdout): Printer {
   const tty = 'isTTY' in out && out.isTTY === true;
   let live = false;
-  const mb = (b: number | undefined): string => (b === undefined ? '' : ` ${(b / 1e6).toFixed(1)} MB`);
+  // The same units as the summary lines and the reports ("293 kB", not "0.3 MB" or "0.0 MB").
+  const size = (b: number | undefined): string => (b === undefined ? '' : ` ${formatBytesShort(b)}`);
   return {
     line(text) {
       if (live) out.write('\n');
@@ -18,7 +20,7 @@ export function createPrinter(out: NodeJS.WriteStream | NodeJS.WritableStream = 
       out.write(`${text}\n`);
     },
     progress(p) {
-      const text = `${p.store.padEnd(13)} ${p.message}${mb(p.bytes)}`;
+      const text = `${p.store.padEnd(13)} ${p.message}${size(p.bytes)}`;
       if (!tty) {
         out.write(`${text}\n`);
         return;

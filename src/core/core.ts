@@ -9,6 +9,7 @@ import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { isComplete, listManifests, listOrphanLabels, readManifest, type Manifest } from '../backup/manifest.ts';
 import { verifySet } from '../backup/verify-set.ts';
 import { userMessage } from '../errors.ts';
+import { recordCount } from '../stores/counts.ts';
 import { toPortEntry, type HistoryStore } from '../history/history.ts';
 import { currentLock } from '../lock.ts';
 import type { OffsiteCopier, RemoteSetInfo } from '../pipeline/types.ts';
@@ -44,11 +45,6 @@ function remoteSummary(r: RemoteSetInfo): SetSummary {
   return { label: r.label, createdAt: r.createdAt ?? '', complete: r.complete, failedStores: [], bytes: r.bytes, manifestSha256: r.manifestSha256, location: 'remote' };
 }
 
-function sum(counts: Record<string, number>): number {
-  let n = 0;
-  for (const v of Object.values(counts)) n += v;
-  return n;
-}
 
 export function createCore(deps: CoreDeps): BotCore {
   const { config, logger } = deps.backup;
@@ -90,12 +86,12 @@ export function createCore(deps: CoreDeps): BotCore {
     const out: StoreComparison[] = [];
     for (const s of manifest.stores) {
       if (!s.ok) continue;
-      const inSet = manifest.artifacts.filter((a) => a.store === s.store).reduce((n, a) => n + sum(a.counts), 0);
+      const inSet = manifest.artifacts.filter((a) => a.store === s.store).reduce((n, a) => n + recordCount(s.store, a.counts), 0);
       const adapter = deps.backup.adapters.get(s.store as StoreName);
       let current: number | undefined;
       if (adapter) {
         current = await withTimeout(`${s.store}: counting records`, config.connectTimeoutMs * 6, undefined, () => adapter.counts())
-          .then(sum)
+          .then((counts) => recordCount(s.store, counts))
           .catch(() => undefined);
       }
       out.push({ store: s.store, current, inSet });

@@ -1,5 +1,6 @@
 /** One line per store of a finished set, compared with the previous set that holds that store. */
 import type { Manifest } from '../backup/manifest.ts';
+import { recordCount } from '../stores/counts.ts';
 import type { StoreName } from '../stores/types.ts';
 import { SHRINK_WARN_PERCENT, type StoreLine } from './types.ts';
 
@@ -9,7 +10,7 @@ function totals(m: Manifest, store: StoreName): { bytes: number; records: number
   for (const a of m.artifacts) {
     if (a.store !== store) continue;
     bytes += a.bytes;
-    for (const n of Object.values(a.counts)) records += n;
+    records += recordCount(store, a.counts);
   }
   return { bytes, records };
 }
