@@ -6,6 +6,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../src/log.ts';
 import { userMessage } from '../src/errors.ts';
+import { redactText } from '../src/redact.ts';
 import { QUEUE_NAMES } from '../src/queue/names.ts';
 import type { Queues } from '../src/queue/queues.ts';
 import { enqueueStartupDeadmanCheck, upsertSchedulers, type SchedulerOptions } from '../src/queue/scheduler.ts';
@@ -39,17 +40,42 @@ export interface Workers {
  */
 const LONG_JOB = { concurrency: 1, lockDuration: 120_000, stalledInterval: 60_000, maxStalledCount: 1 } as const;
 
+type Processor<J, R> = (job: J, token?: string, signal?: AbortSignal) => Promise<R>;
+
+/**
+ * BullMQ keeps a failed job's message and stack in Redis for anyone with access to read. A driver
+ * error can quote a connection URL, so both are scrubbed in place: the same error object (its class
+ * decides retries, delays and cancellation) goes on to BullMQ, only without the secret.
+ */
+export function scrubFailures<J, R>(processor: Processor<J, R>): Processor<J, R> {
+  return async (job, token, signal) => {
+    try {
+      return await processor(job, token, signal);
+    } catch (err) {
+      if (err instanceof Error) {
+        try {
+          err.message = redactText(err.message);
+          if (err.stack) err.stack = redactText(err.stack);
+        } catch {
+          /* a frozen error: BullMQ gets it as it is */
+        }
+      }
+      throw err;
+    }
+  };
+}
+
 export function startWorkers(deps: WorkerDeps): Workers {
   const common = { connection: deps.connection, prefix: deps.queues.prefix };
   const workers: Worker[] = [
-    new Worker(QUEUE_NAMES.backup, createBackupProcessor(deps.backup), { ...common, ...LONG_JOB }),
-    new Worker(QUEUE_NAMES.deadman, createDeadmanProcessor(deps.deadman), { ...common, concurrency: 1 }),
+    new Worker(QUEUE_NAMES.backup, scrubFailures(createBackupProcessor(deps.backup)), { ...common, ...LONG_JOB }),
+    new Worker(QUEUE_NAMES.deadman, scrubFailures(createDeadmanProcessor(deps.deadman)), { ...common, concurrency: 1 }),
   ];
   // A restore cut short by a crash resumes at its checkpointed step (src/restore/checkpoint.ts):
   // done steps are skipped, a store that was being restored is reloaded from the verified set.
   let restoreWorker: Worker | undefined;
   if (deps.restore) {
-    restoreWorker = new Worker(QUEUE_NAMES.restore, deps.restore, { ...common, ...LONG_JOB, maxStalledCount: 3 });
+    restoreWorker = new Worker(QUEUE_NAMES.restore, scrubFailures(deps.restore), { ...common, ...LONG_JOB, maxStalledCount: 3 });
     workers.push(restoreWorker);
   }
   for (const w of workers) {

@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   for (const [store, c] of Object.entries(counts) as Array<[StoreName, Record<string, number>]>) {
     const total = recordCount(store, c).toLocaleString('en');
     const parts = new Set(Object.keys(c).map((k) => (store === 'mongo' ? k : k.replace(/\.(objects|bytes|points|series)$/, ''))));
-    process.stdout.write(`${store.padEnd(14)} ${total.padStart(9)} records in ${parts.size} ${UNIT[store]}\n`);
+    process.stdout.write(`${store.padEnd(14)} ${total.padStart(9)} records in ${parts.size} ${parts.size === 1 ? UNIT[store].replace(/(ices|s)$/, (m) => (m === 'ices' ? 'ex' : '')) : UNIT[store]}\n`);
   }
   process.stdout.write(`seeded scale ${scale} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return 0;

@@ -169,15 +169,15 @@ describe('Slack command text', () => {
   }
 
   it.each([
-    ['/backup', 'x'.repeat(4000), /is not something I understand/],
-    ['/backup', 'ñandú-😀', /is not something I understand/],
-    ['/backup', 'a`b` <!channel>', /is not something I understand/],
-    ['/backup', 'two\nlines', /is not something I understand/],
-    ['/restore', '../../etc', /Usage: `\/restore <date\|label>`/],
-    ['/restore', '/etc/passwd', /Usage: `\/restore <date\|label>`/],
-    ['/restore', 'y'.repeat(4000), /Usage: `\/restore <date\|label>`/],
-    ['/restore', '2026-11-26; rm -rf /', /Usage: `\/restore <date\|label>`/],
-  ])('%s %j gets a short, clear reply and starts nothing', async (cmd, text, reply) => {
+    ['/backup, 4000 characters', '/backup', 'x'.repeat(4000), /is not something I understand/],
+    ['/backup, unicode', '/backup', 'ñandú-😀', /is not something I understand/],
+    ['/backup, backticks and a mention', '/backup', 'a`b` <!channel>', /is not something I understand/],
+    ['/backup, two lines', '/backup', 'two\nlines', /is not something I understand/],
+    ['/restore, a relative path', '/restore', '../../etc', /Usage: `\/restore <date\|label>`/],
+    ['/restore, an absolute path', '/restore', '/etc/passwd', /Usage: `\/restore <date\|label>`/],
+    ['/restore, 4000 characters', '/restore', 'y'.repeat(4000), /Usage: `\/restore <date\|label>`/],
+    ['/restore, a shell command', '/restore', '2026-11-26; rm -rf /', /Usage: `\/restore <date\|label>`/],
+  ])('%s: a short, clear reply, nothing started', async (_what, cmd, text, reply) => {
     const shown = await command(cmd, text);
     expect(shown).toMatch(reply);
     expect(shown.length).toBeLessThan(3000);

@@ -78,7 +78,7 @@ async function redisDump(url: string): Promise<string> {
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'COUNT', 500);
+      const [next, keys] = await redis.scan(cursor, 'COUNT', '500');
       cursor = next;
       for (const key of keys) {
         const type = await redis.type(key);
@@ -86,7 +86,7 @@ async function redisDump(url: string): Promise<string> {
         else if (type === 'list') parts.push(...(await redis.lrange(key, 0, -1)));
         else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
         else if (type === 'set') parts.push(...(await redis.smembers(key)));
-        else if (type === 'zset') parts.push(...(await redis.zrange(key, 0, -1)));
+        else if (type === 'zset') parts.push(...(await redis.zrange(key, '0', '-1')));
         else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
       }
     } while (cursor !== '0');

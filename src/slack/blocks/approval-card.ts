@@ -4,7 +4,7 @@
  */
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { ApprovalRequest } from '../../restore/approval.ts';
-import { formatAge, formatBytes, formatCount, mentions, plural, slackDate } from './format.ts';
+import { formatAge, formatBytes, formatCount, mentions, plural, slackDate, whereSet } from './format.ts';
 
 export const APPROVAL_ACTIONS = {
   approve: 'restore_approve',
@@ -82,7 +82,7 @@ export function approvalCard(req: ApprovalRequest, now: number): SlackMessage {
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Requested by*\n<@${req.requestedBy}>` },
-        { type: 'mrkdwn', text: `*Backup set*\n\`${req.label}\` (${age}, ${formatBytes(req.view.bytes)}, ${req.view.location})` },
+        { type: 'mrkdwn', text: `*Backup set*\n\`${req.label}\` (${age}, ${formatBytes(req.view.bytes)}, ${whereSet(req.view.location)})` },
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Records per store*\n${rows.join('\n') || 'none'}` } },

@@ -1,19 +1,13 @@
 /** Replies of /backup and the /restore refusal (pure). */
 import type { HistoryEntry, SetSummary, StatusInfo } from '../../core/ports.ts';
 import type { SlackMessage } from './approval-card.ts';
-import { formatAge, formatBytes, slackDate } from './format.ts';
+import { formatAge, formatBytes, slackDate, whereSet } from './format.ts';
 
 /** A time from the core (ISO) as a Slack date token, so each reader sees it in their own zone. */
 function when(iso: string): string {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? 'at an unknown time' : slackDate(ms);
 }
-
-const WHERE: Record<SetSummary['location'], string> = {
-  local: 'here only',
-  remote: 'on the backup server only',
-  both: 'here and on the backup server',
-};
 
 function textMessage(text: string): SlackMessage {
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
@@ -55,7 +49,7 @@ export function listMessage(sets: SetSummary[]): SlackMessage {
   if (sets.length === 0) return textMessage('No backup sets yet.');
   const lines = sets.map((s) => {
     const state = s.complete ? ':white_check_mark:' : `:x: partial (failed: ${s.failedStores.join(', ')})`;
-    return `${state} \`${s.label}\` ${when(s.createdAt)} · ${formatBytes(s.bytes)} · ${WHERE[s.location]}`;
+    return `${state} \`${s.label}\` ${when(s.createdAt)} · ${formatBytes(s.bytes)} · ${whereSet(s.location)}`;
   });
   return textMessage(`*Backup sets*\n${lines.join('\n')}`);
 }

@@ -36,6 +36,11 @@ export function slackDate(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${iso} UTC>`;
 }
 
+/** Where a backup set is, in words ("both" alone does not say both of what). */
+export function whereSet(location: 'local' | 'remote' | 'both'): string {
+  return { local: 'here only', remote: 'on the backup server only', both: 'here and on the backup server' }[location];
+}
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -7,6 +7,7 @@ import { StoreError, VerificationError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
 import { adoptSnapshot } from './adopt.ts';
+import { serverCompat } from './compat.ts';
 import { STORE, connect, type EsConnection } from './connection.ts';
 import { deleteIndices, docCounts, existingIndices, matchingIndices, waitForRecovery } from './indices.ts';
 import { deleteSnapshot, ensureRepository, getSnapshot, snapshotName, startRestore, takeSnapshot } from './snapshots.ts';
@@ -102,15 +103,17 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
       else metas.push({ artifact: a, meta });
     }
     problems.push(...(await repositoryFolderProblems(es.repositoryLocalPath)));
-    const { client } = await ready();
+    const { client, version } = await ready();
     // A fresh node (a restore onto a new server) knows no repository yet: registering one only reads the folder.
     await ensureRepository(client, repo);
-    for (const { meta } of metas) problems.push(...(await snapshotProblems(client, repo.name, meta)));
+    const server = await serverCompat(client, version);
+    for (const { meta } of metas) problems.push(...(await snapshotProblems(client, repo.name, meta, server)));
     return { metas, problems };
   }
 
   async function restore(artifacts: Artifact[], ctx: StoreContext): Promise<Counts> {
-    // Verify the whole set before anything is deleted.
+    // Verify the whole set before anything is deleted: each snapshot exists, ended SUCCESS, holds
+    // every index to restore, and was taken by a version this server can restore.
     const { metas, problems } = await inspect(artifacts);
     if (problems.length > 0) throw new VerificationError(ctx.label, problems);
     const { client } = await ready();

@@ -14,6 +14,9 @@ export const snapshotInfoSchema = z.object({
   snapshot: z.string(),
   uuid: z.string(),
   state: snapshotStateSchema.or(z.string()),
+  /** The version that took it (see compat.ts): release id up to 8.10, index version after. */
+  version_id: z.number().int().optional(),
+  version: z.string().optional(),
   indices: z.array(z.string()).default([]),
   reason: z.string().optional(),
   failures: z.array(z.object({ index: z.string().optional(), reason: z.string().optional() }).passthrough()).default([]),

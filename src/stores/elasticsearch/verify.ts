@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import type { Artifact } from '../types.ts';
+import { snapshotVersionProblem, type ServerCompat } from './compat.ts';
 import { getSnapshot } from './snapshots.ts';
 
 /** What backup() keeps in Artifact.meta. */
@@ -43,12 +44,14 @@ export function parseMeta(a: Artifact): SnapshotMeta | string {
   return meta.data;
 }
 
-/** Problems with one snapshot as the server reports it; [] when it can be restored. */
-export async function snapshotProblems(client: Client, repository: string, meta: SnapshotMeta): Promise<string[]> {
+/** Problems with one snapshot as the server reports it; [] when this server can restore it. */
+export async function snapshotProblems(client: Client, repository: string, meta: SnapshotMeta, server: ServerCompat): Promise<string[]> {
   const info = await getSnapshot(client, repository, meta.snapshot);
   if (!info) return [`snapshot ${meta.snapshot} is not in repository ${repository}`];
   const problems: string[] = [];
   if (info.state !== 'SUCCESS') problems.push(`snapshot ${meta.snapshot} is in state ${info.state}, not SUCCESS`);
+  const tooNew = snapshotVersionProblem(meta.snapshot, { versionId: info.version_id, version: info.version }, server);
+  if (tooNew) problems.push(tooNew);
   if (info.uuid !== meta.uuid) problems.push(`snapshot ${meta.snapshot} has uuid ${info.uuid}, the manifest records ${meta.uuid} (it was re-taken)`);
   const held = new Set(info.indices);
   const missing = meta.indices.filter((i) => !held.has(i));
