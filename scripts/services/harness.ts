@@ -57,7 +57,8 @@ export function readState(opts: HarnessOptions = {}): RunningService[] {
 function writeState(services: RunningService[], opts: HarnessOptions): void {
   const { servicesDir } = dirs(opts);
   const tmp = join(servicesDir, 'state.json.tmp');
-  writeFileSync(tmp, JSON.stringify({ services }, null, 2));
+  // Holds each service's env (the MinIO root password among them): readable by its owner only, like .services/env.
+  writeFileSync(tmp, JSON.stringify({ services }, null, 2), { mode: 0o600 });
   renameSync(tmp, join(servicesDir, 'state.json'));
   const env: Record<string, string> = {
     BACKUP_ROOT: join(servicesDir, 'backups'),
