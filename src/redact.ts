@@ -48,6 +48,7 @@ export function registerUrlSecret(url: string | undefined): void {
 // scheme://user:password@ — the password may hold "/" (unencoded), never whitespace, quotes or "@".
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#"'<>`]*):([^\s@"'<>`]*)@/gi;
 const QUERY_SECRET = /([?&;](?:password|passwd|pwd|secret|token|access_token|api_?key|x-amz-signature)=)[^&\s"'<>`]+/gi;
+const FLAG_SECRET = /(\s--?(?:password|passwd|pwd|secret|token|api-?key)(?:=|\s+))(?!\[redacted\])[^\s"'`]+/gi;
 const SLACK_TOKEN = /\bx(?:ox[abeoprs]|app)-[A-Za-z0-9-]{4,}/g;
 const AUTH_HEADER = /(authorization["']?\s*[:=]\s*["']?(?:Basic|Bearer)\s+)[A-Za-z0-9+/=._~-]+/gi;
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
@@ -63,6 +64,7 @@ export function redactText(text: string): string {
   for (const s of ordered) if (out.includes(s)) out = out.split(s).join(REDACTED);
   return redactUrl(out)
     .replace(QUERY_SECRET, `$1${REDACTED}`)
+    .replace(FLAG_SECRET, `$1${REDACTED}`)
     .replace(SLACK_TOKEN, REDACTED)
     .replace(AUTH_HEADER, `$1${REDACTED}`)
     .replace(PRIVATE_KEY, REDACTED);

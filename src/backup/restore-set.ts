@@ -5,6 +5,7 @@
  */
 import { InputError, StoreError, VerificationError, userMessage } from '../errors.ts';
 import type { Artifact, Counts, Progress, StoreName } from '../stores/types.ts';
+import { recordCount } from '../stores/counts.ts';
 import { type BackupDeps, withTimeout } from './deps.ts';
 import type { Manifest } from './manifest.ts';
 import { verifySet } from './verify-set.ts';
@@ -37,11 +38,6 @@ export interface RestoreOutcome {
   manifest: Manifest;
   manifestSha256: string;
   results: StoreRestoreResult[];
-}
-
-/** Sums of a count record: for messages ("12,345 records"). */
-export function total(counts: Counts): number {
-  return Object.values(counts).reduce((n, v) => n + v, 0);
 }
 
 /** Differences between what a store holds after restore and what the manifest recorded. */
@@ -106,7 +102,7 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
     if (mismatches.length > 0) throw new StoreError(store, `restored, but the counts differ from the set:\n- ${mismatches.join('\n- ')}`);
     const ms = Date.now() - started;
     await opts.onStoreDone?.(store, counts, ms);
-    opts.onProgress?.({ store, message: `restored (${total(counts)} records)` });
+    opts.onProgress?.({ store, message: `restored (${recordCount(store, counts)} records)` });
     logger.info({ store, label, ms }, 'store restored');
     results.push({ store, counts, durationMs: ms, skipped: false });
   }

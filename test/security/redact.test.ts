@@ -89,9 +89,10 @@ describe('secret redaction', () => {
     const text = redactText(
       'redis://:only-password@h:1 http://u:p/with/slash@h?x=1 https://h/cb?token=abc123&ok=1 ' +
         'xoxp-999-888-userTok xapp-1-AAA-zzz authorization: Bearer eyJabc.def.ghi ' +
-        '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA\n-----END OPENSSH PRIVATE KEY-----',
+        '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA\n-----END OPENSSH PRIVATE KEY-----' +
+        ' `sh -c ./deploy.sh --password=flagPw1 --token flagTok2` exited with 1',
     );
-    for (const s of ['only-password', 'p/with/slash', 'abc123', 'userTok', 'AAA-zzz', 'eyJabc', 'b3BlbnNzaA']) expect(text).not.toContain(s);
+    for (const s of ['only-password', 'p/with/slash', 'abc123', 'userTok', 'AAA-zzz', 'eyJabc', 'b3BlbnNzaA', 'flagPw1', 'flagTok2']) expect(text).not.toContain(s);
     expect(text).toContain('ok=1');
     // Plain URLs, ports and words are left alone.
     expect(redactText('cannot reach http://127.0.0.1:9200 (Basic authentication failed)')).toBe('cannot reach http://127.0.0.1:9200 (Basic authentication failed)');

@@ -7,7 +7,7 @@
  * failure paths use wrong secrets.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,14 @@ describe('secrets on the success paths', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ES_PASSWORD=[redacted]');
     expect(r.stdout).toContain('SLACK_BOT_TOKEN=[redacted]');
+  });
+
+  it('config check warns about a key file others can read, and never prints the key', async () => {
+    const keyFile = join(mkdtempSync(join(root, '..', 'secrets-key-')), 'offsite.key');
+    writeFileSync(keyFile, `${S.offsiteKey}\n`);
+    chmodSync(keyFile, 0o644);
+    const r = await cli('config check (open key file)', ['config', 'check', '--quiet'], { ...env, OFFSITE_ENCRYPTION_KEY: '', OFFSITE_ENCRYPTION_KEY_FILE: keyFile });
+    expect(r.stdout).toMatch(/! OFFSITE_ENCRYPTION_KEY_FILE \(.*\) is readable by group or others \(mode 0644\): chmod 600 it/);
   });
 
   it('backup (all stores, offsite copy encrypted, Slack report): no secret in any argv while it runs', async () => {

@@ -1,7 +1,7 @@
 /** `crvs-backup adopt <label>`: makes a set written by the old OpenCRVS scripts restorable by the bot. */
 import { adoptLegacySet, NO_LEGACY_FILE } from '../../backup/adopt.ts';
-import { total } from '../../backup/restore-set.ts';
 import { InputError } from '../../errors.ts';
+import { recordCount } from '../../stores/counts.ts';
 import type { Runtime } from '../../runtime.ts';
 import { allowOnly, type Args } from '../args.ts';
 import { createPrinter, formatBytes } from '../output.ts';
@@ -23,7 +23,7 @@ export async function adoptCommand(rt: Runtime, args: Args): Promise<number> {
       continue;
     }
     const bytes = formatBytes(mine.reduce((n, a) => n + a.bytes, 0));
-    const counted = mine.reduce((n, a) => n + total(a.counts), 0);
+    const counted = mine.reduce((n, a) => n + recordCount(a.store, a.counts), 0);
     const counts = outcome.countsUnknown.includes(s.store) ? 'counts not recorded (legacy set)' : `${counted} records counted`;
     printer.line(`✓ ${s.store}: ${mine.length} artifact(s), ${bytes}, ${counts}`);
   }

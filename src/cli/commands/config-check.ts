@@ -46,7 +46,7 @@ function probes(rt: Runtime): Probe[] {
   return list;
 }
 
-/** Secret files other users can read: each is a warning line (not a failure: Docker secrets are often 0444). */
+/** Secret files group or others can read: each is a warning line (not a failure: Docker secrets are often 0444). */
 async function openSecretFiles(config: Config): Promise<string[]> {
   const files: Array<[string, string | undefined]> = [
     ['OFFSITE_ENCRYPTION_KEY_FILE', config.encryptionKeyFile],
@@ -58,7 +58,7 @@ async function openSecretFiles(config: Config): Promise<string[]> {
     if (!file) continue;
     const mode = await stat(file).then((s) => s.mode & 0o777, () => undefined);
     if (mode !== undefined && (mode & 0o077) !== 0) {
-      out.push(`! ${name} (${file}) is readable by other users (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it`);
+      out.push(`! ${name} (${file}) is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it`);
     }
   }
   return out;

@@ -1,5 +1,6 @@
 /** `crvs-backup restore <label> --yes [--stores a,b]`: destructive; verified first. */
-import { restoreSet, total } from '../../backup/restore-set.ts';
+import { restoreSet } from '../../backup/restore-set.ts';
+import { recordCount } from '../../stores/counts.ts';
 import { InputError } from '../../errors.ts';
 import type { Runtime } from '../../runtime.ts';
 import { allowOnly, stringFlag, type Args } from '../args.ts';
@@ -54,8 +55,8 @@ export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
     // An adopted (legacy) set records no counts for some stores: nothing was compared for those.
     const recorded = outcome.manifest.artifacts.some((a) => a.store === r.store && Object.keys(a.counts).length > 0);
     const secs = (r.durationMs / 1000).toFixed(1);
-    if (recorded) printer.line(`✓ ${r.store}: ${total(r.counts)} records restored and counted in ${secs} s`);
-    else printer.line(`✓ ${r.store}: ${total(r.counts)} records restored in ${secs} s; counts not recorded (legacy set), nothing to compare`);
+    if (recorded) printer.line(`✓ ${r.store}: ${recordCount(r.store, r.counts)} records restored and counted in ${secs} s`);
+    else printer.line(`✓ ${r.store}: ${recordCount(r.store, r.counts)} records restored in ${secs} s; counts not recorded (legacy set), nothing to compare`);
   }
   printer.line(`Restore of ${label} finished. Redeploy OpenCRVS with FACTORY_RESET=no and let migrations run.`);
   return 0;
