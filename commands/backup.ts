@@ -1,6 +1,7 @@
 /**
  * /backup [label] | status | list | history | help
- * Acks at once, then: authorize, post the root message, enqueue. The job reports in its thread.
+ * Acks at once, then: authorize, post the root message, enqueue. The job turns that message into
+ * the report (or, when SLACK_CHANNEL is another channel, points it there) and details its thread.
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { backupEnqueueFailed, backupHelp, backupQueuedRoot, historyMessage, listMessage, plain, refusal, statusMessage } from '../src/slack/blocks/backup.ts';
@@ -75,7 +76,7 @@ async function runBackup(label: string | undefined, command: SlashCommand, respo
     return 'refused: not an operator';
   }
   const shown = label ?? defaultLabel(deps.config.timeZone, deps.now());
-  const root = await deps.client.chat.postMessage({ channel: command.channel_id, ...backupQueuedRoot(shown, user) });
+  const root = await deps.client.chat.postMessage({ channel: command.channel_id, ...backupQueuedRoot(shown, user, { channel: command.channel_id, reportChannel: deps.config.slack.channel }) });
   if (!root.ts) throw new Error('Slack did not return the message timestamp');
   try {
     const { jobId } = await deps.core.enqueueBackup({ label, requestedBy: user, report: { channel: command.channel_id, threadTs: root.ts } });

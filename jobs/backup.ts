@@ -14,7 +14,10 @@ export interface BackupJobDeps {
   redis: Redis;
   history: HistoryStore;
   offsite: OffsiteCopier | undefined;
-  /** The Slack Web API client; undefined = no report is posted (logged only). */
+  /**
+   * The Slack Web API client; undefined = no report is posted (logged only). Reports go to
+   * SLACK_CHANNEL, else to the channel the request came from (a nightly run then only logs).
+   */
   slack: SlackChat | undefined;
   nextRun: () => Promise<Date | undefined>;
   /** How long a backup waits for a restore to release the lock before it is skipped (default 30 min). */
@@ -33,7 +36,8 @@ export function createBackupProcessor(deps: BackupJobDeps): (job: Job<BackupJobD
   return async (job, _token, signal) => {
     const data = parseJobData(backupJobSchema, job.data, 'backup');
     const { config, logger } = deps.backup;
-    const channel = config.slack.channel;
+    // Without SLACK_CHANNEL, a request from Slack is still answered where it was made.
+    const channel = config.slack.channel ?? data.report?.channel;
     const reporter =
       deps.slack && channel
         ? createSlackReporter(deps.slack, { channel, oncallGroup: config.slack.oncallGroup, timeZone: config.timeZone, requestThread: data.report })

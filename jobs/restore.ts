@@ -2,6 +2,7 @@
  * The restore processor: one job = one approved restore request (job id = request id), run or
  * resumed from its checkpoints by src/restore/restore-job.ts. What happens to the job afterwards:
  *   refused / failed       → UnrecoverableError (a human decides; never an automatic retry)
+ *   anything else          → failed (one attempt), reported in the thread and on the card
  *   worker stopping        → delayed again, resumes at the same step on the next worker
  *   lock held by another   → delayed a minute, at most MAX_LOCK_WAITS times
  */
@@ -13,7 +14,10 @@ import { LockBusyError } from '../src/lock.ts';
 import { parseJobData, restoreJobSchema, type RestoreJobData } from '../src/queue/schemas.ts';
 import type { ChangelogReader } from '../src/restore/migrations.ts';
 import { RestoreFailedError, runRestoreJob, type RestoreJobResult } from '../src/restore/restore-job.ts';
-import { slackThreadPoster, type SlackThreadClient, type ThreadPoster } from '../src/restore/thread-poster.ts';
+import { abortedMessage } from '../src/restore/summary.ts';
+import { boundedPoster, slackThreadPoster, type SlackThreadClient, type ThreadPoster } from '../src/restore/thread-poster.ts';
+import { restoreResultCard } from '../src/slack/blocks/approval-card.ts';
+import { userMessage } from '../src/errors.ts';
 import { InterruptedError } from '../src/restore/wait.ts';
 import type { Logger } from '../src/log.ts';
 
@@ -32,6 +36,8 @@ export interface RestoreProcessorDeps {
 }
 
 const LOCK_RETRY_MS = 60_000;
+/** Bound on each Slack call of the final report (the client itself retries for minutes). */
+const POST_TIMEOUT_MS = 30_000;
 const MAX_LOCK_WAITS = 60;
 
 function logPoster(logger: Logger): ThreadPoster {
@@ -43,7 +49,23 @@ function logPoster(logger: Logger): ThreadPoster {
     async update(_ts, text) {
       logger.info({ text }, 'restore report');
     },
+    async root(text) {
+      logger.info({ text }, 'restore outcome');
+    },
   };
+}
+
+async function reportAborted(poster: ThreadPoster, data: RestoreJobData, err: unknown, backup: BackupDeps): Promise<void> {
+  const lockBusy = err instanceof LockBusyError;
+  const people = { requestedBy: data.requestedBy, approvedBy: data.approvedBy, oncallGroup: backup.config.slack.oncallGroup };
+  const msg = abortedMessage({ label: data.label, error: userMessage(err), lockBusy, people });
+  const card = restoreResultCard({ ...data, outcome: { kind: lockBusy ? 'refused' : 'failed', step: undefined } });
+  try {
+    await poster.post(msg.text, msg.blocks);
+    await poster.root(card.text, card.blocks);
+  } catch (postErr) {
+    backup.logger.warn({ requestId: data.requestId, err: userMessage(postErr) }, 'restore failure not reported to Slack');
+  }
 }
 
 export function createRestoreProcessor(deps: RestoreProcessorDeps): (job: Job<RestoreJobData>, token?: string, signal?: AbortSignal) => Promise<RestoreJobResult> {
@@ -66,6 +88,8 @@ export function createRestoreProcessor(deps: RestoreProcessorDeps): (job: Job<Re
         await job.moveToDelayed(Date.now() + again, token);
         throw new DelayedError();
       }
+      // Restore jobs have one attempt: this is the end of it, so the thread and card say so.
+      await reportAborted(boundedPoster(poster, POST_TIMEOUT_MS), data, err, deps.backup);
       throw err;
     }
   };

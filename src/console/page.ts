@@ -44,10 +44,10 @@ export function pageHtml(info: PageInfo): string {
     <form id="people">${peopleHtml()}</form>
     <h2>Rehearse a restore</h2>
     <ol class="howto">
-      <li>As <strong>Alice</strong>: <code>/backup</code> and wait for the report in its thread.</li>
+      <li>As <strong>Alice</strong>: <code>/backup</code> and watch its message become the report (details in its thread).</li>
       <li><code>/backup list</code> shows the sets; <code>/restore &lt;label&gt;</code> asks for approval.</li>
       <li>Switch to <strong>Bob</strong>, click <em>Approve restore</em>, confirm. Then <strong>Carol</strong>.</li>
-      <li>Watch the card's thread: stores restored, redeploy, <em>Migrations: Done</em>.</li>
+      <li>Watch the card's thread: stores restored, redeploy, <em>Migrations: Done</em>; the card ends as <em>Restored</em>.</li>
     </ol>
     <h2>Local services</h2>
     <ul class="services">${services}</ul>

@@ -102,6 +102,16 @@ export function buildRunningMessage(info: { runId: string; label: string | undef
   return { text, blocks: [section(text), { type: 'context', elements: [{ type: 'mrkdwn', text: `run \`${info.runId}\`` }] }] };
 }
 
+/**
+ * What a request made outside the report channel shows once the run ended: the outcome in one
+ * line and where the report is (its details are there, not here).
+ */
+export function buildReportPointer(r: PipelineResult, reportChannel: string | undefined): SlackMessage {
+  const where = reportChannel ? `report in <#${reportChannel}>` : 'the report could not be posted; see `/backup history`';
+  const text = `${title(r)} — ${where}`.slice(0, 3000);
+  return { text, blocks: [section(text)] };
+}
+
 /** The thread replies: every finding in full, then the per-step details. Plain mrkdwn texts. */
 export function buildReportThread(r: PipelineResult): string[] {
   const out: string[] = [];

@@ -41,12 +41,25 @@ const metaSchema = z.object({
   outcome: z.enum(['running', 'done', 'failed', 'refused']).optional(),
   /** Text of the final report, returned as is when a finished job is run again. */
   finalText: z.string().optional(),
+  /** The step a failed or refused restore stopped at (for the approval card's final state). */
+  failedStep: z.string().optional(),
   migration: migrationWatchSchema.optional(),
 });
 export type RestoreMeta = z.infer<typeof metaSchema>;
 
 /** Finished checkpoints are kept this long (the audit trail is elsewhere; this is for resumes). */
 const TTL_SECONDS = 30 * 24 * 3600;
+
+/** How a restore ended, as the approval card shows it; undefined while it has not ended. */
+export type RestoreOutcome = { kind: 'done' } | { kind: 'failed' | 'refused'; step: StepName | undefined };
+
+/** The final outcome recorded in the checkpoint meta, if the restore has ended. */
+export function outcomeOf(meta: RestoreMeta): RestoreOutcome | undefined {
+  if (meta.outcome === 'done') return { kind: 'done' };
+  // failedStep is written only by the restore job, from a StepName.
+  if (meta.outcome === 'failed' || meta.outcome === 'refused') return { kind: meta.outcome, step: meta.failedStep as StepName | undefined };
+  return undefined;
+}
 
 export function checkpointKey(requestId: string): string {
   return `crvs:restore:${requestId}`;

@@ -18,7 +18,8 @@ import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
 import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
-import { createCheckpoint, type RestoreCheckpoint, type StepName, type StepState } from './checkpoint.ts';
+import { restoreResultCard } from '../slack/blocks/approval-card.ts';
+import { createCheckpoint, type RestoreCheckpoint, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
 import { createChangelogReader, watchMigrations, type ChangelogReader, type WatchResult } from './migrations.ts';
 import { assertSafeRedeploy, deploy, restartDocker, stackDown } from './redeploy.ts';
 import { createStatusBoard, type StatusBoard } from './status-board.ts';
@@ -172,6 +173,20 @@ function preflight(deps: RestoreJobDeps): Executor | undefined {
   return createExecutor({ kind: 'ssh', ...config.manager });
 }
 
+/**
+ * The approval card (the thread's root) stops saying "queued" once the restore has ended. Best
+ * effort: the thread already holds the report, and Slack trouble must not change the outcome.
+ */
+async function drawCard(run: Run, outcome: RestoreOutcome): Promise<void> {
+  const { req } = run;
+  const card = restoreResultCard({ ...req, outcome });
+  try {
+    await run.deps.poster.root(card.text, card.blocks);
+  } catch (err) {
+    run.deps.backup.logger.warn({ requestId: req.requestId, err: userMessage(err) }, 'approval card not updated');
+  }
+}
+
 async function report(run: Run, err: unknown, stores: StoreName[]): Promise<never> {
   const { cp, req } = run;
   const steps = await cp.steps();
@@ -195,11 +210,14 @@ async function report(run: Run, err: unknown, stores: StoreName[]): Promise<neve
     stores: storeStates(stores, await cp.steps()),
     safetyLabel: safetyDone ? meta.safetyLabel : undefined,
     refused,
+    people: { requestedBy: req.requestedBy, approvedBy: req.approvedBy, oncallGroup: run.deps.backup.config.slack.oncallGroup },
   });
-  await cp.setMeta({ outcome: refused ? 'refused' : 'failed', finalText: msg.text });
+  const outcome: RestoreOutcome = { kind: refused ? 'refused' : 'failed', step: failedStep };
+  await cp.setMeta({ outcome: outcome.kind, finalText: msg.text, failedStep });
   await unpinLabel(run.deps.redis, req.label, req.requestId).catch(() => undefined);
   await run.board.refresh(refused ? 'Refused: nothing was touched.' : 'Stopped: see the report below.');
   await run.board.post(msg);
+  await drawCard(run, outcome);
   throw new RestoreFailedError(msg.text, refused);
 }
 
@@ -256,6 +274,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
       await unpinLabel(deps.redis, req.label, req.requestId).catch(() => undefined);
       await board.refresh('Done.');
       await board.post(msg);
+      await drawCard(run, { kind: 'done' });
       logger.info({ label: req.label, requestId: req.requestId }, 'restore done');
       return { outcome: 'done', text: msg.text, safetyLabel };
     } catch (err) {

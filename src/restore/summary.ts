@@ -3,7 +3,7 @@
  * the final summary and the failure report. Pure functions: data in, { text, blocks } out.
  */
 import type { KnownBlock } from '@slack/types';
-import { formatBytesShort } from '../report/format.ts';
+import { formatBytesShort, oncallMention } from '../report/format.ts';
 import { recordCount } from '../stores/counts.ts';
 import type { StoreName } from '../stores/types.ts';
 import type { StepName, StepRecord, StepState } from './checkpoint.ts';
@@ -177,6 +177,23 @@ export interface FailureInput {
   safetyLabel: string | undefined;
   /** True when the job stopped before it destroyed anything. */
   refused: boolean;
+  /** Who to notify: the requester, the approvers and the on-call group. */
+  people: AlertPeople;
+}
+
+/** The people a failed restore concerns. */
+export interface AlertPeople {
+  requestedBy: string;
+  approvedBy: string[];
+  /** SLACK_ONCALL_GROUP (a user group id), when configured. */
+  oncallGroup: string | undefined;
+}
+
+/** The mentions that make a failed restore notify someone: the on-call group, the requester, the approvers. */
+export function alertLine(p: AlertPeople): string {
+  const oncall = oncallMention(p.oncallGroup);
+  const roles = `Requested by ${who(p.requestedBy)}, approved by ${p.approvedBy.map(who).join(', ') || 'nobody'}`;
+  return oncall ? `${oncall} · ${roles}` : roles;
 }
 
 /** The failure report: the error, each store's state, the safety backup to undo with. */
@@ -188,9 +205,26 @@ export function failureMessage(input: FailureInput): Message {
     ? `Safety backup of the data as it was before: \`${input.safetyLabel}\` (restore it to undo)`
     : 'No safety backup was taken (nothing had been changed).';
   const next = afterFailure(input.step, input.refused);
-  const text = [head, `Error: ${input.error}`, 'Stores:', stores, next, safety].filter((l) => l !== '').join('\n');
-  const blocks: KnownBlock[] = [section(`*❌ ${head}*\n${input.error}`), section(`*Stores now*\n${stores || '_none_'}`)];
+  const alert = alertLine(input.people);
+  const text = [head, alert, `Error: ${input.error}`, 'Stores:', stores, next, safety].filter((l) => l !== '').join('\n');
+  const blocks: KnownBlock[] = [section(`*❌ ${head}*\n${alert}\n${input.error}`), section(`*Stores now*\n${stores || '_none_'}`)];
   if (next) blocks.push(section(`:warning: ${next}`));
   blocks.push(context(safety));
   return { text, blocks };
+}
+
+/**
+ * The report of a restore job that ended outside its own steps (the lock never came free, or an
+ * unexpected error): the job is not retried, so the thread and the people concerned are told.
+ */
+export function abortedMessage(input: { label: string; error: string; lockBusy: boolean; people: AlertPeople }): Message {
+  const head = input.lockBusy ? `Restore of ${input.label} did not start: nothing was touched` : `Restore of ${input.label} stopped unexpectedly`;
+  const next = input.lockBusy
+    ? 'Request it again once the other operation has finished.'
+    : 'The status message above shows the last step reached; check the stores before using OpenCRVS, and request the restore again.';
+  const alert = alertLine(input.people);
+  return {
+    text: [head, alert, `Error: ${input.error}`, next].join('\n'),
+    blocks: [section(`*❌ ${head}*\n${alert}\n${input.error}`), section(`:warning: ${next}`)],
+  };
 }

@@ -11,6 +11,8 @@ export interface ThreadPoster {
   post(text: string, blocks?: KnownBlock[]): Promise<string | undefined>;
   /** Replaces the content of a message posted earlier in the thread. */
   update(ts: string, text: string, blocks?: KnownBlock[]): Promise<void>;
+  /** Replaces the thread's root message (the approval card) with the restore's final state. */
+  root(text: string, blocks: KnownBlock[]): Promise<void>;
 }
 
 /** The part of @slack/web-api's WebClient the thread needs (same shape as src/report/poster.ts). */
@@ -30,6 +32,9 @@ export function slackThreadPoster(client: SlackThreadClient, channel: string, th
     },
     async update(ts, text, blocks) {
       await client.chat.update({ channel, ts, text, ...(blocks ? { blocks } : {}) });
+    },
+    async root(text, blocks) {
+      await client.chat.update({ channel, ts: threadTs, text, blocks });
     },
   };
 }
@@ -51,5 +56,6 @@ export function boundedPoster(poster: ThreadPoster, timeoutMs: number): ThreadPo
   return {
     post: (text, blocks) => within('posting to the restore thread', timeoutMs, poster.post(text, blocks)),
     update: (ts, text, blocks) => within('editing a message of the restore thread', timeoutMs, poster.update(ts, text, blocks)),
+    root: (text, blocks) => within('editing the approval card', timeoutMs, poster.root(text, blocks)),
   };
 }

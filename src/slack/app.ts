@@ -13,6 +13,7 @@ import type { BotCore } from '../core/ports.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createApprovalStore, type ApprovalStore } from '../restore/approval.ts';
+import { createCheckpoint, outcomeOf } from '../restore/checkpoint.ts';
 import { registerActions } from './actions/index.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { webClientOptions } from './client.ts';
@@ -88,7 +89,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackSurface {
     roles: createRoles({ config: slack, client: app.client, logger }),
     approvals,
     audit: opts.audit ?? createAuditLog(config.backupRoot),
-    cards: createCardUpdater({ client: app.client, approvals, logger, now }),
+    cards: createCardUpdater({ client: app.client, approvals, logger, now, restoreOutcome: async (id) => outcomeOf(await createCheckpoint(opts.redis, id).meta()) }),
     client: app.client,
     logger,
     now,

@@ -7,7 +7,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.ts';
 import type { ApprovalRequest, ApprovalStore } from '../restore/approval.ts';
-import { approvalCard, requesterNotice } from './blocks/approval-card.ts';
+import type { RestoreOutcome } from '../restore/checkpoint.ts';
+import { approvalCard, requesterNotice, restoreResultCard } from './blocks/approval-card.ts';
 
 export interface CardUpdater {
   /** Resolves once the card shows a state at least as new as the one at call time. */
@@ -16,7 +17,19 @@ export interface CardUpdater {
   notifyRequester(req: ApprovalRequest): Promise<void>;
 }
 
-export function createCardUpdater(opts: { client: WebClient; approvals: ApprovalStore; logger: Logger; now: () => number }): CardUpdater {
+export interface CardUpdaterOptions {
+  client: WebClient;
+  approvals: ApprovalStore;
+  logger: Logger;
+  now: () => number;
+  /**
+   * How an approved request's restore ended, if it has. A restore refused at once can end before
+   * the approving click's redraw lands: the redraw must then show the end, not "queued".
+   */
+  restoreOutcome?: (id: string) => Promise<RestoreOutcome | undefined>;
+}
+
+export function createCardUpdater(opts: CardUpdaterOptions): CardUpdater {
   const log = opts.logger.child({ component: 'approval-card' });
   const running = new Map<string, { dirty: boolean; done: Promise<void> }>();
 
@@ -24,7 +37,12 @@ export function createCardUpdater(opts: { client: WebClient; approvals: Approval
     const req = await opts.approvals.get(id);
     if (!req?.ts) return;
     try {
-      await opts.client.chat.update({ channel: req.channel, ts: req.ts, ...approvalCard(req, opts.now()) });
+      // Unknown (Redis trouble) is drawn as approved: the restore job draws its end itself.
+      const ended = req.status === 'approved' ? await opts.restoreOutcome?.(id).catch(() => undefined) : undefined;
+      const card = ended
+        ? restoreResultCard({ requestId: req.id, label: req.label, manifestSha256: req.manifestSha256, requestedBy: req.requestedBy, approvedBy: req.approvers, outcome: ended })
+        : approvalCard(req, opts.now());
+      await opts.client.chat.update({ channel: req.channel, ts: req.ts, ...card });
     } catch (err) {
       log.error({ id, err: err instanceof Error ? err.message : String(err) }, 'card update failed');
     }

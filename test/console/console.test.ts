@@ -1,7 +1,8 @@
 /**
  * The local console in a real browser (Debian's chromium driven by playwright-core): a newcomer's
- * rehearsal — /backup, its thread and report; /restore, two approvers (switching user), the
- * confirmation dialog, the redeploy on the stand-in manager node and the migrations reaching Done.
+ * rehearsal — /backup, its message becoming the report; /restore, two approvers (switching user),
+ * the confirmation dialog, the redeploy on the stand-in manager node, the migrations reaching Done
+ * and the card ending as Restored.
  * Real servers throughout (harness services, the bot's HTTP receiver); only Slack is the fake.
  */
 import { randomBytes } from 'node:crypto';
@@ -89,15 +90,16 @@ describe('the local console in a browser', () => {
     expect(await page.textContent('.rehearsal-banner')).toContain('REHEARSAL');
     expect(await page.textContent('#viewing-as')).toBe('Alice');
 
-    // Backup: the root message with a thread that tells the outcome, and the report with its details thread.
+    // Backup: ONE root message, which becomes the report; the details are in its thread.
     await command(`/backup ${label}`);
-    const queued = root(`Backup ${label} queued by @Alice`);
-    await queued.waitFor({ timeout: 10_000 });
-    await queued.locator('.thread .msg', { hasText: 'Backup complete' }).waitFor({ timeout: 120_000 });
-    const report = root('Verification: ok').filter({ hasText: label });
-    await report.waitFor({ timeout: 30_000 });
+    await root(label).waitFor({ timeout: 10_000 });
+    const report = root(label).filter({ hasText: 'Backup complete' });
+    await report.waitFor({ timeout: 120_000 });
+    await report.locator('.thread .msg', { hasText: 'Verification: ok' }).waitFor({ timeout: 30_000 });
+    expect(await root(label).count()).toBe(1);
     const reportText = (await report.textContent()) ?? '';
-    expect(reportText).toContain('Backup complete');
+    expect(reportText).not.toContain('queued by');
+    expect(reportText).not.toContain('report in');
     for (const store of ['mongo', 'elasticsearch', 'influxdb', 'minio']) expect(reportText).toMatch(new RegExp(`✓\\s*${store}`));
 
     // Restore request: the card for everyone, the confirmation only for Alice.
@@ -128,6 +130,9 @@ describe('the local console in a browser', () => {
     expect(migrationText).toMatch(/since the restore/);
     expect(migrationText).toContain('Complete');
     await root(cardText).locator('.msg.reply', { hasText: `Done: restore of ${label}` }).waitFor({ timeout: 30_000 });
+    // The card itself ends as "Restored", not "queued; progress follows".
+    await expect.poll(async () => (await root(cardText).textContent()) ?? '', { timeout: 30_000 }).toContain('Restored — see thread');
+    expect(await root(cardText).textContent()).not.toContain('is queued');
     const threadText = (await root(cardText).textContent()) ?? '';
     expect(threadText).toContain('Redeploy (FACTORY_RESET=no)');
     expect(threadText).toMatch(/Safety backup of the data before the restore: pre-restore-/);

@@ -1,7 +1,8 @@
 /**
- * What the restore thread tells the operator when a restore fails half-way: the stores were
- * replaced, then the manager node could not be reached for the redeploy. Real servers (Redis,
- * MongoDB); the manager node is a closed loopback port, as when its address or firewall is wrong.
+ * What the restore thread and its approval card tell the operator when a restore fails half-way:
+ * the stores were replaced, then the manager node could not be reached for the redeploy. Real
+ * servers (Redis, MongoDB); the manager node is a closed loopback port, as when its address or
+ * firewall is wrong.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -49,6 +50,7 @@ describe('restore thread when the restore fails half-way', () => {
       MANAGER_PORT: String(closedPort),
       CONNECT_TIMEOUT_SECONDS: '3',
       STACK_DOWN_TIMEOUT_SECONDS: '10',
+      SLACK_ONCALL_GROUP: 'S0ONCALL',
     });
     cleanups.push(() => dropMongo(cfg.mongo.url, dbs));
     await seedMongo(cfg.mongo.url, dbs);
@@ -86,6 +88,11 @@ describe('restore thread when the restore fails half-way', () => {
     const safety = safetySets(cfg.backupRoot);
     expect(safety).toHaveLength(1);
     expect(report).toContain(`\`${safety[0]}\` (restore it to undo)`);
+
+    // Someone is notified: the on-call group, the requester and both approvers are mentioned.
+    expect(report).toContain('<!subteam^S0ONCALL> · Requested by <@U0REQUESTER>, approved by <@U0APPROVER1>, <@U0APPROVER2>');
+    // The approval card no longer says "queued": it names the step that failed.
+    expect(poster.card?.text).toContain('Restore FAILED at docker stack down — see thread');
 
     // The one status message shows the steps that ran and the one that failed.
     const status = poster.messages[0]?.text ?? '';

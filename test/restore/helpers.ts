@@ -69,12 +69,21 @@ export interface RecordedMessage {
   edits: number;
 }
 
+/** What the recording thread keeps. */
+export type RecordingPoster = ThreadPoster & {
+  messages: RecordedMessage[];
+  all(): string;
+  /** The thread's root message (the approval card) as the job last drew it; undefined if never. */
+  card: { text: string; blocks: KnownBlock[] } | undefined;
+};
+
 /** A thread that records posts and edits (Slack itself is tested elsewhere). */
-export function recordingPoster(): ThreadPoster & { messages: RecordedMessage[]; all(): string } {
+export function recordingPoster(): RecordingPoster {
   const messages: RecordedMessage[] = [];
   let n = 0;
-  return {
+  const recorder: RecordingPoster = {
     messages,
+    card: undefined,
     all: () => messages.map((m) => m.text).join('\n---\n'),
     async post(text, blocks) {
       const ts = `1700000000.${String(++n).padStart(6, '0')}`;
@@ -88,7 +97,11 @@ export function recordingPoster(): ThreadPoster & { messages: RecordedMessage[];
       m.blocks = blocks;
       m.edits += 1;
     },
+    async root(text, blocks) {
+      recorder.card = { text, blocks };
+    },
   };
+  return recorder;
 }
 
 /** Unique database names for one test (the MongoDB server is shared). */

@@ -170,6 +170,10 @@ describe('restore job', () => {
     expect(migration[0]?.edits ?? 0).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
     // Hours of migrations must not flood the thread: a handful of posts for the whole job.
     expect(poster.messages.length).toBeLessThanOrEqual(4);
+    // The approval card (the thread's root) no longer says "queued": it shows the end.
+    expect(poster.card?.text).toContain('Restored — see thread');
+    expect(JSON.stringify(poster.card?.blocks)).toContain('Approved by <@U0APPROVER1>, <@U0APPROVER2> · requested by <@U0REQUESTER>');
+    expect(JSON.stringify(poster.card?.blocks)).not.toContain('queued');
   });
 
   it('resumes after the worker stops during the MongoDB step, without redoing the safety backup', async () => {
@@ -302,6 +306,9 @@ describe('restore job', () => {
     const report = poster.messages.at(-1)?.text ?? '';
     expect(report).toContain('refused at step "Verify the set": nothing was touched');
     expect(report).toContain(`mongo/${dbs[1]}-${req.label}.gz: missing`);
+    // The card says how it ended, and the people who asked and approved are told in the thread.
+    expect(poster.card?.text).toContain('Restore refused at Verify the set, nothing was touched — see thread');
+    expect(report).toContain('Requested by <@U0REQUESTER>, approved by <@U0APPROVER1>, <@U0APPROVER2>');
     expect(report).toContain('No safety backup was taken');
     expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(changed.data);
     expect(safetySets(cfg.backupRoot)).toHaveLength(0);
@@ -364,7 +371,7 @@ describe('restore job', () => {
     const dbs = testDatabases();
     const cfg = config(dbs, { REDEPLOY_AFTER_RESTORE: 'false' });
     const { req, before } = await prepareSet(cfg, dbs);
-    const hanging = { post: () => new Promise<string | undefined>(() => undefined), update: () => new Promise<void>(() => undefined) };
+    const hanging = { post: () => new Promise<string | undefined>(() => undefined), update: () => new Promise<void>(() => undefined), root: () => new Promise<void>(() => undefined) };
     const started = Date.now();
     const job = runRestoreJob({ backup: deps(cfg), redis, poster: hanging, lockWaitMs: 5000, postTimeoutMs: 200 }, req);
     const result = await Promise.race([job, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);

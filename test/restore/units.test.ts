@@ -110,8 +110,12 @@ describe('thread messages', () => {
       ],
       safetyLabel: 'pre-restore-1',
       refused: false,
+      people: { requestedBy: 'U01REQ', approvedBy: ['U02APP', 'U03APP'], oncallGroup: 'S0ONCALL' },
     });
     expect(f.text).toContain('stopped at step "Restore elasticsearch"');
+    // Someone is notified: the on-call group, the requester and the approvers are mentioned.
+    expect(f.text).toContain('<!subteam^S0ONCALL> · Requested by <@U01REQ>, approved by <@U02APP>, <@U03APP>');
+    expect(JSON.stringify(f.blocks)).toContain('<!subteam^S0ONCALL>');
     expect(f.text).toContain('*minio*: not touched');
     expect(f.text).toContain('pre-restore-1');
   });

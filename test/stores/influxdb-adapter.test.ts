@@ -152,6 +152,34 @@ describe('influxdb adapter (real influxd)', () => {
     expect(JSON.stringify(artifacts)).not.toContain(SECRET);
   });
 
+  it('refuses to drop anything when influxd cannot run where INFLUX_EXEC points', async () => {
+    const ctx = context(config, 'no-influxd');
+    const artifacts = await createInfluxAdapter(config, logger).backup(ctx);
+    const missing = testConfig({ INFLUXD_BIN: '/nonexistent/influxd', BACKUP_ROOT: config.backupRoot });
+    const err = await createInfluxAdapter(missing, logger).restore(artifacts, ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as Error).message).toMatch(/influxd cannot run on local \(INFLUXD_BIN=\/nonexistent\/influxd\).*nothing was dropped/);
+    expect(await createInfluxAdapter(config, logger).counts()).toEqual(seeded);
+    expect(ctx.messages.some((m) => m.startsWith('dropping'))).toBe(false);
+  });
+
+  it('refuses to drop anything when the host of influxd does not see the backup folder', async () => {
+    const ctx = context(config, 'elsewhere');
+    const artifacts = await createInfluxAdapter(config, logger).backup(ctx);
+    const local = createExecutor({ kind: 'local' });
+    // Another host: the real local executor, in a mount namespace where BACKUP_ROOT is an empty folder.
+    const elsewhere: Executor = {
+      target: 'local (other mounts)',
+      run: (argv, opts) => local.run(['unshare', '-m', 'sh', '-c', 'mount -t tmpfs none "$1" && shift && exec "$@"', 'sh', config.backupRoot, ...argv], opts),
+    };
+    const err = await createInfluxAdapter(config, logger, { executor: elsewhere }).restore(artifacts, ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as Error).message).toContain(`the backup folder ${join(config.backupRoot, 'influxdb', 'elsewhere')} cannot be read on local (other mounts): no folder`);
+    expect((err as Error).message).toContain('is BACKUP_ROOT the same path where influxd runs?');
+    expect(await createInfluxAdapter(config, logger).counts()).toEqual(seeded);
+    expect(ctx.messages.some((m) => m.startsWith('dropping'))).toBe(false);
+  });
+
   it('backs up and restores through SSH on the manager node (same backup path)', async () => {
     const sshConfig = testConfig({ INFLUX_EXEC: 'ssh', BACKUP_ROOT: config.backupRoot });
     const adapter = createInfluxAdapter(sshConfig, logger);

@@ -3,16 +3,20 @@
  * a MinIO that is down or silent: the bot must answer with a clear error within a bounded time.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'minio';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.ts';
 import { StoreError } from '../../src/errors.ts';
+import { createExecutor } from '../../src/exec/index.ts';
 import { createMinioAdapter, type MinioExec } from '../../src/stores/minio/index.ts';
+import { restoreLegacy } from '../../src/stores/minio/legacy.ts';
 import type { Artifact, StoreContext } from '../../src/stores/types.ts';
 import { seedMinio } from '../../scripts/seed/minio.ts';
 import { freePort } from '../../scripts/services/util.ts';
@@ -104,12 +108,83 @@ describe('minio: legacy data-folder tarballs', () => {
       return { stdout: '', stderr: '' };
     };
     const counts = await createMinioAdapter(config, undefined, { exec }).restore([artifact], ctx);
-    expect(calls).toEqual([
+    expect(calls[0]?.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(calls[0]?.slice(3)).toEqual(['sh', file, 'ocrvs', dataDir]);
+    expect(calls.slice(1)).toEqual([
       ['rm', '-rf', '--', `${dataDir}/ocrvs`],
       ['tar', '-xzf', file, '-C', dataDir],
       ['sh', '-c', 'systemctl restart minio'],
     ]);
     expect(counts['ocrvs.objects']).toBeGreaterThan(0);
+  });
+});
+
+describe('minio: legacy restore checks the tarball on the MinIO host before removing anything', () => {
+  // The real local exec layer, against a private data folder (never the running MinIO's).
+  const local = createExecutor({ kind: 'local' });
+  const exec: MinioExec = async (argv, opts) => {
+    const r = await local.run(argv, opts);
+    return { stdout: r.stdout, stderr: r.stderr };
+  };
+
+  async function setup(): Promise<{ base: string; dataDir: string; good: string; cfg: Config['minio'] }> {
+    const base = await mkdtemp(join(tmpdir(), 'crvs-legacy-'));
+    roots.push(base);
+    const dataDir = join(base, 'data');
+    await mkdir(join(dataDir, 'ocrvs', 'old-object'), { recursive: true });
+    await writeFile(join(dataDir, 'ocrvs', 'old-object', 'xl.meta'), 'today');
+    // The tarball's bucket: a new object plus incompressible bytes, so a cut lands mid-stream.
+    const source = join(base, 'source');
+    await mkdir(join(source, 'ocrvs', 'new-object'), { recursive: true });
+    await writeFile(join(source, 'ocrvs', 'new-object', 'xl.meta'), 'from the backup');
+    await writeFile(join(source, 'ocrvs', 'new-object', 'part.1'), randomBytes(256 * 1024));
+    const good = join(base, 'ocrvs-good.tar.gz');
+    await execFileP('tar', ['-czf', good, '-C', source, '.']);
+    const cfg = { ...testConfig().minio, dataDir, restartCommand: `touch ${join(base, 'restarted')}` };
+    return { base, dataDir, good, cfg };
+  }
+
+  async function refusal(file: string, cfg: Config['minio']): Promise<string> {
+    const err = await restoreLegacy(file, 'ocrvs', cfg, exec, { timeoutMs: 30_000, signal: AbortSignal.timeout(30_000) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    return (err as Error).message;
+  }
+
+  async function untouched(base: string, dataDir: string): Promise<void> {
+    expect(await readFile(join(dataDir, 'ocrvs', 'old-object', 'xl.meta'), 'utf8')).toBe('today');
+    expect(existsSync(join(dataDir, 'ocrvs', 'new-object'))).toBe(false);
+    expect(existsSync(join(base, 'restarted'))).toBe(false);
+  }
+
+  it('refuses a truncated tarball and leaves the data folder as it was', async () => {
+    const { base, dataDir, good, cfg } = await setup();
+    const cut = join(base, 'ocrvs-cut.tar.gz');
+    await copyFile(good, cut);
+    await truncate(cut, Math.floor((await stat(good)).size / 2));
+    const message = await refusal(cut, cfg);
+    expect(message).toContain(`will not replace ${dataDir}/ocrvs: `);
+    expect(message).toContain(`${cut} is not a complete tar.gz`);
+    expect(message).toContain('nothing was removed');
+    await untouched(base, dataDir);
+  });
+
+  it('refuses a missing tarball, one without the bucket folder, and a missing data folder', async () => {
+    const { base, dataDir, good, cfg } = await setup();
+    expect(await refusal(join(base, 'absent.tar.gz'), cfg)).toContain('absent.tar.gz is missing or unreadable');
+    const other = join(base, 'other.tar.gz');
+    await mkdir(join(base, 'other', 'another-bucket'), { recursive: true });
+    await execFileP('tar', ['-czf', other, '-C', join(base, 'other'), '.']);
+    expect(await refusal(other, cfg)).toContain(`${other} holds no folder ocrvs/`);
+    expect(await refusal(good, { ...cfg, dataDir: join(base, 'no-such-folder') })).toContain(`the MinIO data folder ${join(base, 'no-such-folder')} does not exist`);
+    await untouched(base, dataDir);
+  });
+
+  it('replaces the bucket folder from a sound tarball and restarts MinIO', async () => {
+    const { base, dataDir, good, cfg } = await setup();
+    await restoreLegacy(good, 'ocrvs', cfg, exec, { timeoutMs: 30_000, signal: AbortSignal.timeout(30_000) });
+    expect(await readFile(join(dataDir, 'ocrvs', 'new-object', 'xl.meta'), 'utf8')).toBe('from the backup');
+    expect(existsSync(join(dataDir, 'ocrvs', 'old-object'))).toBe(false);
+    expect(existsSync(join(base, 'restarted'))).toBe(true);
   });
 });
 

@@ -62,7 +62,13 @@ describe('durations in the restore thread', () => {
 });
 
 describe('failure report', () => {
-  const base = { label: '2026-11-26', error: 'ssh: connect ECONNREFUSED', safetyLabel: 'pre-restore-1', refused: false };
+  const base = {
+    label: '2026-11-26',
+    error: 'ssh: connect ECONNREFUSED',
+    safetyLabel: 'pre-restore-1',
+    refused: false,
+    people: { requestedBy: 'U01REQ', approvedBy: ['U02APP', 'U03APP'], oncallGroup: 'S0ONCALL' },
+  };
   it('says OpenCRVS may be down when the redeploy failed after the stores were restored', () => {
     const f = failureMessage({ ...base, step: 'docker-restart', stores: [{ store: 'mongo', state: 'restored' }] });
     expect(f.text).toContain('OpenCRVS may not be running');

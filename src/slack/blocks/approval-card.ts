@@ -4,6 +4,8 @@
  */
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { ApprovalRequest } from '../../restore/approval.ts';
+import type { RestoreOutcome } from '../../restore/checkpoint.ts';
+import { stepTitle } from '../../restore/summary.ts';
 import { formatAge, formatBytes, formatCount, mentions, plural, slackDate, whereSet } from './format.ts';
 
 export const APPROVAL_ACTIONS = {
@@ -117,4 +119,36 @@ export function requesterNotice(req: ApprovalRequest): string {
     case 'pending':
       return `Your restore of \`${req.label}\` has ${req.approvers.length} of ${req.required} approvals.`;
   }
+}
+
+/** What the card of a finished restore shows: the request (as approved) and how it ended. */
+export interface RestoreResultInput {
+  requestId: string;
+  label: string;
+  manifestSha256: string;
+  requestedBy: string;
+  approvedBy: string[];
+  outcome: RestoreOutcome;
+}
+
+function resultLine(outcome: RestoreOutcome): { icon: string; headline: string } {
+  if (outcome.kind === 'done') return { icon: ':white_check_mark:', headline: 'Restored — see thread' };
+  const at = outcome.step ? ` at ${stepTitle(outcome.step)}` : '';
+  if (outcome.kind === 'refused') return { icon: ':no_entry:', headline: `Restore refused${at}, nothing was touched — see thread` };
+  return { icon: ':x:', headline: `Restore FAILED${at} — see thread` };
+}
+
+/**
+ * The approval card once its restore has ended (done, failed or refused): the same header, so it
+ * reads as the same card, without the pre-restore record counts (the thread has the counts now).
+ */
+export function restoreResultCard(input: RestoreResultInput): SlackMessage {
+  const { icon, headline } = resultLine(input.outcome);
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `Restore request: ${input.label}` } },
+    { type: 'section', block_id: `status:${input.requestId}`, text: { type: 'mrkdwn', text: `${icon} *${headline}*` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `Approved by ${mentions(input.approvedBy)} · requested by <@${input.requestedBy}>` } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Backup set \`${input.label}\` · request \`${input.requestId}\` · manifest sha256 \`${input.manifestSha256.slice(0, 12)}…\`` }] },
+  ];
+  return { text: `Restore request ${input.label} by <@${input.requestedBy}>: ${headline}`, blocks };
 }

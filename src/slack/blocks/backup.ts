@@ -26,9 +26,16 @@ export function backupHelp(): SlackMessage {
   );
 }
 
-export function backupQueuedRoot(label: string, user: string): SlackMessage {
-  const text = `:floppy_disk: Backup \`${label}\` queued by <@${user}>. Progress in the thread.`;
-  return textMessage(text);
+/**
+ * The root message of a /backup request. In the report channel (or with none configured) the
+ * report replaces it when the run starts and ends; elsewhere it points to the report channel.
+ */
+export function backupQueuedRoot(label: string, user: string, where: { channel: string; reportChannel: string | undefined }): SlackMessage {
+  const elsewhere = where.reportChannel !== undefined && where.reportChannel !== where.channel;
+  const next = elsewhere
+    ? `The report goes to <#${where.reportChannel}>; the outcome follows in this thread.`
+    : 'This message shows its progress and becomes the report; details follow in the thread.';
+  return textMessage(`:floppy_disk: Backup \`${label}\` queued by <@${user}>. ${next}`);
 }
 
 export function backupEnqueueFailed(label: string, reason: string): SlackMessage {

@@ -2,6 +2,7 @@
  * The InfluxDB store, as OpenCRVS does it: `influxd backup -portable -database <db> -host <rpc>`
  * into `influxdb/<label>/` (files `*.meta`, `*.sNN.tar.gz`, `*.manifest`), and
  * `DROP DATABASE` + `influxd restore -portable` to restore (a restore into an existing database fails).
+ * Before the drop, influxd's host is asked whether influxd runs and reads the folder (preflight.ts).
  *
  * `influxd` runs through the exec layer where INFLUX_EXEC says: locally, in a container
  * (docker:<name>) or on the manager node over SSH. The backup folder is written by influxd on that
@@ -24,10 +25,13 @@ import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
 import { adoptInfluxDir, countsKnown, settledUnknownCounts } from './adopt.ts';
 import { measureCounts } from './counts.ts';
 import { createInfluxHttp, quoteIdent } from './http.ts';
+import { restorePreflight } from './preflight.ts';
 import { verifyBackupDir } from './verify.ts';
 
 /** Longest wait for restored shards to open before counts are compared. */
 const SETTLE_MS = 60_000;
+/** Bound of each check made on influxd's host before the drop (an SSH connection included). */
+const PREFLIGHT_MS = 120_000;
 
 /** What a test or another caller may replace. */
 export interface InfluxAdapterDeps {
@@ -200,6 +204,15 @@ export function createInfluxAdapter(config: Config, logger: Logger, deps: Influx
       if (problems.length > 0) throw new VerificationError(ctx.label, problems);
       await http.ping();
       await requireRpc();
+      // The local verification says nothing about the host where influxd runs: ask there too.
+      const influxdVersion = await restorePreflight(exec(), {
+        bin,
+        dir: join(ctx.root, a.path),
+        files: a.files ?? [],
+        timeoutMs: Math.min(config.storeTimeoutMs, PREFLIGHT_MS),
+        signal: ctx.signal,
+      });
+      logger.debug({ exec: exec().target, influxdVersion }, 'influxd can read the backup folder');
       const sourceDb = typeof a.meta?.['database'] === 'string' ? a.meta['database'] : db;
       const countedUntil = typeof a.meta?.['countedUntil'] === 'string' ? a.meta['countedUntil'] : undefined;
       logger.warn({ database: db, label: ctx.label }, 'dropping InfluxDB database before restore');

@@ -4,8 +4,30 @@
  * cannot put such a file back through the S3 API; it can only be extracted into the data folder of
  * a stopped MinIO — through the exec layer when configured, otherwise by an operator.
  */
-import { StoreError } from '../../errors.ts';
+import { ExecError, StoreError } from '../../errors.ts';
 import type { Config } from '../../config.ts';
+
+/**
+ * Run on the MinIO host before anything is removed: the data folder exists, and the tarball
+ * ($1) is there, reads to its end (tar's own exit code, carried through the pipe on a last line)
+ * and holds the bucket's folder ($2) — else the restore would leave the bucket empty. Paths are
+ * arguments, never part of the script.
+ */
+const LEGACY_CHECK = [
+  'file=$1; bucket=$2; data=$3',
+  '[ -d "$data" ] || { echo "the MinIO data folder $data does not exist" >&2; exit 3; }',
+  '[ -f "$file" ] && [ -r "$file" ] || { echo "$file is missing or unreadable" >&2; exit 4; }',
+  '{ tar -tzf "$file"; echo "crvs-tar-exit:$?"; } | awk -v b="$bucket" \'',
+  '  /^crvs-tar-exit:/ { code = substr($0, 15); next }',
+  '  { n = $0; while (substr(n, 1, 2) == "./") n = substr(n, 3); if (n == b || n == b "/" || index(n, b "/") == 1) found = 1 }',
+  '  END { if (code != "0") exit 5; if (!found) exit 6 }\'',
+  'case $? in',
+  '  0) ;;',
+  '  5) echo "$file is not a complete tar.gz (tar -tzf failed)" >&2; exit 5 ;;',
+  '  6) echo "$file holds no folder $bucket/" >&2; exit 6 ;;',
+  '  *) echo "$file could not be listed" >&2; exit 7 ;;',
+  'esac',
+].join('\n');
 
 /** Runs argv (no shell) where MinIO's data folder lives; the exec layer (src/exec) fits this shape. */
 export interface MinioExec {
@@ -53,6 +75,13 @@ export async function restoreLegacy(
   const dataDir = cfg.dataDir.replace(/\/+$/, '');
   // Bucket names are S3 names ([a-z0-9.-]), so the path below cannot leave the data folder.
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new StoreError('minio', `"${bucket}" is not a valid bucket name`);
+  // Nothing is removed before the MinIO host itself has read the whole tarball.
+  try {
+    await exec(['sh', '-c', LEGACY_CHECK, 'sh', file, bucket, dataDir], opts);
+  } catch (err) {
+    const why = err instanceof ExecError ? err.stderr.trim().split('\n').slice(-3).join(' ') : err instanceof Error ? err.message : String(err);
+    throw new StoreError('minio', `will not replace ${dataDir}/${bucket}: ${why || 'the check on the MinIO host failed'}; nothing was removed`, { cause: err });
+  }
   await exec(['rm', '-rf', '--', `${dataDir}/${bucket}`], opts);
   await exec(['tar', '-xzf', file, '-C', dataDir], opts);
   await exec(['sh', '-c', cfg.restartCommand], opts);
