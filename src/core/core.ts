@@ -54,7 +54,7 @@ export function createCore(deps: CoreDeps): BotCore {
     const { offsite } = deps;
     if (!offsite) return [];
     try {
-      return await withTimeout('listing the backup server', Math.min(offsiteMs, 120_000), undefined, (s) => offsite.listSets(s));
+      return await withTimeout('listing the backup server', Math.min(offsiteMs, 120_000), undefined, (s) => offsite.listSets(s), { graceMs: 0 });
     } catch (err) {
       logger.warn({ err: userMessage(err) }, 'remote set listing failed');
       return [];
@@ -90,7 +90,7 @@ export function createCore(deps: CoreDeps): BotCore {
       const adapter = deps.backup.adapters.get(s.store as StoreName);
       let current: number | undefined;
       if (adapter) {
-        current = await withTimeout(`${s.store}: counting records`, config.connectTimeoutMs * 6, undefined, () => adapter.counts())
+        current = await withTimeout(`${s.store}: counting records`, config.connectTimeoutMs * 6, undefined, () => adapter.counts(), { graceMs: 0 })
           .then((counts) => recordCount(s.store, counts))
           .catch(() => undefined);
       }

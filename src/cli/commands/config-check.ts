@@ -77,7 +77,7 @@ export async function configCheckCommand(rt: Runtime, args: Args): Promise<numbe
   const results = await Promise.all(
     probes(rt).map(async (p) => {
       try {
-        const v = await withTimeout(p.name, rt.config.connectTimeoutMs * 3, undefined, () => p.run());
+        const v = await withTimeout(p.name, rt.config.connectTimeoutMs * 3, undefined, () => p.run(), { graceMs: 0 });
         return `✓ ${p.name.padEnd(14)} reachable: ${v}`;
       } catch (err) {
         failures++;
