@@ -66,8 +66,8 @@ export async function adoptLegacySet(deps: BackupDeps, label: string, opts: Adop
     try {
       const found = await withTimeout(`${store} adoption`, config.storeTimeoutMs, opts.signal, (signal) =>
         adopt(label, { label, root, signal, progress: (p) => opts.onProgress?.(p) }),
-      { logger: deps.logger },
-    );
+        { logger: deps.logger },
+      );
       const durationMs = Date.now() - started;
       if (found.length === 0) stores.push({ store, ok: false, error: NO_LEGACY_FILE, durationMs });
       else stores.push({ store, ok: true, durationMs });

@@ -92,8 +92,8 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
     try {
       counts = await withTimeout(`${store} restore`, config.storeTimeoutMs, opts.signal, (signal) =>
         adapter.restore(artifacts, { label, root: config.backupRoot, signal, progress: (p) => opts.onProgress?.(p) }),
-      { logger },
-    );
+        { logger },
+      );
     } catch (err) {
       // Adapters raise VerificationError only from the checks they run before deleting anything.
       if (err instanceof VerificationError) await opts.onStoreUntouched?.(store, userMessage(err));

@@ -81,8 +81,8 @@ export async function runBackup(deps: BackupDeps, opts: BackupOptions): Promise<
       const serverVersion = await withTimeout(`${store}: connecting`, config.connectTimeoutMs * 3, opts.signal, () => adapter.version(), { graceMs: 0 });
       const written = await withTimeout(`${store} backup`, config.storeTimeoutMs, opts.signal, (signal) =>
         adapter.backup({ label, root: config.backupRoot, signal, progress }),
-      { logger },
-    );
+        { logger },
+      );
       artifacts.push(...written);
       results.push({ store, ok: true, durationMs: Date.now() - started, serverVersion });
       progress({ store, message: 'done', bytes: written.reduce((n, a) => n + a.bytes, 0) });

@@ -40,9 +40,9 @@ export async function postReport(client: SlackChat, target: ReportTarget, result
   const message = buildDailyReport(result, target);
   let ts = root?.ts;
   let channel = root?.channel ?? target.channel;
-  if (root) {
-    await client.chat.update({ channel: root.channel, ts: root.ts, text: message.text, blocks: message.blocks });
-  } else {
+  // A root that cannot be edited any more (deleted meanwhile) must not swallow the report.
+  const updated = root ? await client.chat.update({ channel: root.channel, ts: root.ts, text: message.text, blocks: message.blocks }).then(() => true, () => false) : false;
+  if (!updated) {
     const posted = await client.chat.postMessage({ channel: target.channel, text: message.text, blocks: message.blocks, unfurl_links: false });
     ts = posted.ts;
     channel = posted.channel ?? channel;
