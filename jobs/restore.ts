@@ -60,11 +60,9 @@ async function reportAborted(poster: ThreadPoster, data: RestoreJobData, err: un
   const people = { requestedBy: data.requestedBy, approvedBy: data.approvedBy, oncallGroup: backup.config.slack.oncallGroup };
   const msg = abortedMessage({ label: data.label, error: userMessage(err), lockBusy, people });
   const card = restoreResultCard({ ...data, outcome: { kind: lockBusy ? 'refused' : 'failed', step: undefined } });
-  try {
-    await poster.post(msg.text, msg.blocks);
-    await poster.root(card.text, card.blocks);
-  } catch (postErr) {
-    backup.logger.warn({ requestId: data.requestId, err: userMessage(postErr) }, 'restore failure not reported to Slack');
+  const results = await Promise.allSettled([poster.post(msg.text, msg.blocks), poster.root(card.text, card.blocks)]);
+  for (const r of results) {
+    if (r.status === 'rejected') backup.logger.warn({ requestId: data.requestId, err: userMessage(r.reason) }, 'restore failure not reported to Slack');
   }
 }
 

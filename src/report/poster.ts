@@ -45,7 +45,7 @@ export async function postReport(client: SlackChat, target: ReportTarget, result
   if (!updated) {
     const posted = await client.chat.postMessage({ channel: target.channel, text: message.text, blocks: message.blocks, unfurl_links: false });
     ts = posted.ts;
-    channel = posted.channel ?? channel;
+    channel = posted.channel ?? target.channel;
   }
   if (ts) for (const text of buildReportThread(result)) await client.chat.postMessage({ channel, thread_ts: ts, text });
   const req = target.requestThread;

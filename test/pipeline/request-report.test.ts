@@ -32,6 +32,14 @@ async function env(overrides: Record<string, string> = {}): Promise<Env> {
 async function backupFromSlack(e: Env, channel: string, label: string): Promise<FakeMessage> {
   const queued = await e.slack.chat.postMessage({ channel, ...backupQueuedRoot(label, USER, { channel, reportChannel: e.config.slack.channel }) });
   const ts = queued.ts ?? '';
+  await runJob(e, label, { channel, threadTs: ts });
+  const root = e.fake.message(channel, ts);
+  if (!root) throw new Error('the request message is gone');
+  return root;
+}
+
+/** Enqueues the backup as the command does and lets the real worker run it to its end. */
+async function runJob(e: Env, label: string, report: { channel: string; threadTs: string }): Promise<void> {
   const workers = startWorkers({
     connection: e.redis,
     queues: e.queues,
@@ -41,7 +49,7 @@ async function backupFromSlack(e: Env, channel: string, label: string): Promise<
   });
   try {
     const core = createCore({ backup: e.backup, queues: e.queues, redis: e.lockRedis, history: e.history, offsite: undefined });
-    const { jobId } = await core.enqueueBackup({ label, requestedBy: USER, report: { channel, threadTs: ts } });
+    const { jobId } = await core.enqueueBackup({ label, requestedBy: USER, report });
     const state = await until('the backup job', 120_000, async () => {
       const s = await (await e.queues.backup.getJob(jobId))?.getState();
       return s === 'completed' || s === 'failed' ? s : undefined;
@@ -50,9 +58,6 @@ async function backupFromSlack(e: Env, channel: string, label: string): Promise<
   } finally {
     await workers.close();
   }
-  const root = e.fake.message(channel, ts);
-  if (!root) throw new Error('the request message is gone');
-  return root;
 }
 
 function roots(e: Env, channel: string): FakeMessage[] {
@@ -99,6 +104,15 @@ describe('backup requested from Slack', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]?.text).toContain('<@U0OPERATOR>');
     expect(replies[0]?.text).toContain(`(report in <#${CHANNEL}>)`);
+  }, 180_000);
+
+  it('the request message was deleted before the run: the report gets a root of its own, still one', async () => {
+    const e = await env();
+    await runJob(e, 'lost-root-1', { channel: CHANNEL, threadTs: '1000000000.000001' });
+    const [report, ...others] = roots(e, CHANNEL);
+    expect(others).toHaveLength(0);
+    expect(JSON.stringify(report?.blocks)).toContain('Backup complete');
+    expect(threadText(e, report as FakeMessage)).toContain('*Verification:* ok');
   }, 180_000);
 
   it('with no SLACK_CHANNEL: the report still comes, on the request message in its own channel', async () => {
