@@ -139,8 +139,15 @@ beforeAll(async () => {
   root = mkdtempSync(join(services['BACKUP_ROOT'] ?? '/tmp', 'secrets-'));
   remoteDir = mkdtempSync(join(services['BACKUP_ROOT'] ?? '/tmp', 'secrets-remote-'));
   fake = await startFakeSlack({ botToken: S.botToken });
+  // influxd runs for well under a second at this scale: a shim that waits a moment before handing
+  // over to the real binary makes sure the process watcher sees it (argv and environment).
+  const shimDir = mkdtempSync(join(root, 'influxd-shim-'));
+  const shim = join(shimDir, 'influxd');
+  writeFileSync(shim, `#!/bin/sh\nsleep 1\nexec ${services['INFLUXD_BIN'] ?? 'influxd'} "$@"\n`);
+  chmodSync(shim, 0o755);
   env = {
     ...services,
+    INFLUXD_BIN: shim,
     BACKUP_ROOT: root,
     BACKUP_SERVER_DIR: remoteDir,
     // A Redis database of its own: the operations lock and history are not shared with other tests.
