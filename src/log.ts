@@ -6,6 +6,7 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { redactText } from './redact.ts';
+import { SECRET_KEYS } from './config-schema.ts';
 
 export type { Logger };
 
@@ -23,13 +24,7 @@ const SECRET_FIELDS = [
   'privateKey',
   'authorization',
   'cookie',
-  'ES_PASSWORD',
-  'INFLUX_PASSWORD',
-  'MINIO_SECRET_KEY',
-  'OFFSITE_ENCRYPTION_KEY',
-  'SLACK_BOT_TOKEN',
-  'SLACK_APP_TOKEN',
-  'SLACK_SIGNING_SECRET',
+  ...SECRET_KEYS,
 ];
 
 const REDACT = [

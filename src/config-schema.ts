@@ -1,0 +1,132 @@
+/**
+ * The environment variables the bot reads, as one zod schema (the public contract documented in
+ * the README's configuration table). Parsed once by loadConfig in src/config.ts.
+ */
+import { z } from 'zod';
+
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Environment variable → schema. Names are the public contract documented in the README. */
+export const envSchema = z.object({
+  BACKUP_ROOT: z.string().min(1).default('/data/backups'),
+  BACKUP_TIME_ZONE: z.string().min(1).default('UTC'),
+  BACKUP_CRON: z.string().min(1).default('0 0 * * *'),
+  BACKUP_STORES: list.default('mongo,elasticsearch,influxdb,minio'),
+  RETENTION_DAYS: positiveInt.default(7),
+  RETENTION_DAYS_MONGO: positiveInt.optional(),
+  RETENTION_DAYS_ELASTICSEARCH: positiveInt.optional(),
+  RETENTION_DAYS_INFLUXDB: positiveInt.optional(),
+  RETENTION_DAYS_MINIO: positiveInt.optional(),
+  STORE_TIMEOUT_SECONDS: positiveInt.default(3600),
+  CONNECT_TIMEOUT_SECONDS: positiveInt.default(10),
+
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+
+  MONGO_URL: z.string().min(1).default('mongodb://127.0.0.1:27017'),
+  MONGO_DATABASES: list.default(
+    'hearth-dev,openhim-dev,user-mgnt,application-config,metrics,webhooks,performance,events',
+  ),
+
+  ES_URL: z.string().url().default('http://127.0.0.1:9200'),
+  ES_USERNAME: z.string().optional(),
+  ES_PASSWORD: z.string().optional(),
+  ES_INDEX_PATTERNS: list.default('ocrvs,ocrvs-*,events_*'),
+  ES_REPOSITORY: z.string().min(1).default('ocrvs'),
+  /** The repository folder as the Elasticsearch node sees it (its path.repo). */
+  ES_REPOSITORY_LOCATION: z.string().min(1).optional(),
+  /** The same folder as this bot sees it, for verify and offsite copies. */
+  ES_REPOSITORY_LOCAL_PATH: z.string().min(1).optional(),
+
+  INFLUX_URL: z.string().url().default('http://127.0.0.1:8086'),
+  INFLUX_USERNAME: z.string().optional(),
+  INFLUX_PASSWORD: z.string().optional(),
+  INFLUX_DATABASE: z.string().min(1).default('ocrvs'),
+  INFLUX_RPC_ADDRESS: z.string().min(1).default('127.0.0.1:8088'),
+  /** Where `influxd backup/restore` runs: local, docker:<container>, or ssh (the manager node). */
+  INFLUX_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  INFLUXD_BIN: z.string().min(1).default('influxd'),
+
+  MINIO_URL: z.string().url().default('http://127.0.0.1:9000'),
+  MINIO_ACCESS_KEY: z.string().min(1).default('minioadmin'),
+  MINIO_SECRET_KEY: z.string().min(1).default('minioadmin'),
+  MINIO_BUCKETS: list.default('ocrvs'),
+  /** Data directory of MinIO, for legacy (tar of the data folder) restores through the exec layer. */
+  MINIO_DATA_DIR: z.string().min(1).optional(),
+  MINIO_RESTART_COMMAND: z.string().min(1).optional(),
+  /** Where legacy data-folder restores run (the MinIO host): local, docker:<container>, or ssh. */
+  MINIO_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+
+  BACKUP_SERVER_HOST: z.string().min(1).optional(),
+  BACKUP_SERVER_PORT: port.default(22),
+  BACKUP_SERVER_USER: z.string().min(1).optional(),
+  BACKUP_SERVER_KEY_FILE: z.string().min(1).optional(),
+  /** Pinned host key: "SHA256:<base64>" as printed by ssh-keygen -lf. */
+  BACKUP_SERVER_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/).optional(),
+  BACKUP_SERVER_DIR: z.string().min(1).default('/data/backups-offsite'),
+  BACKUP_SERVER_KEEP: positiveInt.default(7),
+  OFFSITE_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  OFFSITE_ENCRYPTION_KEY: z.string().min(1).optional(),
+
+  MANAGER_HOST: z.string().min(1).optional(),
+  MANAGER_PORT: port.default(22),
+  MANAGER_USER: z.string().min(1).optional(),
+  MANAGER_KEY_FILE: z.string().min(1).optional(),
+  MANAGER_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/).optional(),
+
+  DISK_WARN_PERCENT: z.coerce.number().min(0).max(100).default(20),
+
+  /** After a restore: stack down, Docker restart, redeploy with FACTORY_RESET=no, watch migrations. */
+  REDEPLOY_AFTER_RESTORE: bool.default('true'),
+  REDEPLOY_STACK: z.string().regex(/^[A-Za-z0-9][\w.-]*$/).default('opencrvs'),
+  /** Run through `sh -c` on the manager node, with FACTORY_RESET=no in its environment. */
+  REDEPLOY_COMMAND: z.string().min(1).default('cd /opt/opencrvs/infrastructure && ./deploy.sh --clear-data=no --restore-metadata=no'),
+  REDEPLOY_TIMEOUT_MINUTES: z.coerce.number().positive().default(60),
+  DOCKER_RESTART_COMMAND: z.string().min(1).default('service docker restart'),
+  STACK_DOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  MIGRATION_SERVICE: z.string().regex(/^[A-Za-z0-9][\w.-]*$/).default('opencrvs_migration'),
+  MIGRATION_TIMEOUT_HOURS: z.coerce.number().positive().default(12),
+  MIGRATION_POLL_SECONDS: z.coerce.number().positive().default(10),
+  /** The migration progress message is edited at most this often. */
+  MIGRATION_PROGRESS_SECONDS: z.coerce.number().positive().default(30),
+  /** This many failed tasks of the migration service = a restart loop: stop waiting. */
+  MIGRATION_MAX_FAILED_TASKS: positiveInt.default(3),
+
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-').optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
+  SLACK_PORT: port.default(3000),
+  SLACK_API_URL: z.string().url().optional(),
+  SLACK_CHANNEL: z.string().min(1).optional(),
+  SLACK_ONCALL_GROUP: z.string().min(1).optional(),
+  SLACK_OPERATORS: list.default(''),
+  SLACK_OPERATOR_GROUP: z.string().min(1).optional(),
+  SLACK_APPROVERS: list.default(''),
+  SLACK_APPROVER_GROUP: z.string().min(1).optional(),
+  APPROVALS_REQUIRED: z.coerce.number().int().min(2).max(5).default(2),
+  APPROVAL_EXPIRY_MINUTES: positiveInt.default(30),
+  ALLOW_SELF_APPROVAL: bool.default('false'),
+
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Names whose values are secrets: redacted in every printout. */
+export const SECRET_KEYS = [
+  'ES_PASSWORD',
+  'INFLUX_PASSWORD',
+  'MINIO_SECRET_KEY',
+  'OFFSITE_ENCRYPTION_KEY',
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_SIGNING_SECRET',
+] as const;
