@@ -15,6 +15,8 @@ import { startFakeSlack, type FakeSlack } from '../../src/fake-slack/index.ts';
 import { freePort } from '../../scripts/services/util.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 import { servicesEnv } from '../helpers/env.ts';
+import { seedAll } from '../../scripts/seed/index.ts';
+import { loadConfig } from '../../src/config.ts';
 
 const CHANNEL = 'CSECRETS1';
 const S = {
@@ -138,6 +140,8 @@ beforeAll(async () => {
   services = servicesEnv();
   root = mkdtempSync(join(services['BACKUP_ROOT'] ?? '/tmp', 'secrets-'));
   remoteDir = mkdtempSync(join(services['BACKUP_ROOT'] ?? '/tmp', 'secrets-remote-'));
+  // Its own data in every store, whatever ran before (a fresh CI run may start with this file).
+  await seedAll(loadConfig({ ...services, LOG_LEVEL: 'silent' }), { scale: 1, seed: 17 });
   fake = await startFakeSlack({ botToken: S.botToken });
   // influxd runs for well under a second at this scale: a shim that waits a moment before handing
   // over to the real binary makes sure the process watcher sees it (argv and environment).

@@ -145,6 +145,16 @@ describe('elasticsearch adapter (real node)', () => {
     await adapter.prune?.(old);
   });
 
+  it('backs up a deployment without the old `ocrvs` index (OpenCRVS v1.6+ has only ocrvs-*)', async () => {
+    const config = testConfig();
+    const adapter = adapterFor(config);
+    await seedElasticsearch(config, { scale: 0.1, seed: 6 });
+    await es(config, 'DELETE', '/ocrvs');
+    const [artifact] = await adapter.backup(ctx(config, 'no-ocrvs'));
+    expect(Object.keys(artifact?.counts ?? {}).sort()).toEqual(['ocrvs-1', 'ocrvs-2']);
+    expect(await adapter.verify(artifact ? [artifact] : [], ctx(config, 'no-ocrvs'))).toEqual([]);
+  });
+
   it('fails fast with a clear error when Elasticsearch is down', async () => {
     const port = await freePort();
     const config = testConfig({ ES_URL: `http://127.0.0.1:${port}`, CONNECT_TIMEOUT_SECONDS: '2' });

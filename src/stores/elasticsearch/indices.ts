@@ -3,15 +3,25 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Counts } from '../types.ts';
 import { TimeoutError } from '../../errors.ts';
 import { call } from './connection.ts';
-import { catIndicesSchema, countSchema, healthSchema, recoverySchema } from './schemas.ts';
+import { countSchema, healthSchema, recoverySchema, settingsByIndexSchema } from './schemas.ts';
 
-/** Open indices matching the patterns (a missing concrete name is simply absent), sorted. */
+/**
+ * Open indices matching the patterns, sorted. A concrete name that does not exist is simply absent
+ * (OpenCRVS v1.6+ has no `ocrvs` index, only `ocrvs-*`): _cat/indices would answer 404 for it, so
+ * the settings API is asked with ignore_unavailable instead.
+ */
 export async function matchingIndices(client: Client, patterns: string[]): Promise<string[]> {
   if (patterns.length === 0) return [];
   const raw = await call('listing indices', () =>
-    client.cat.indices({ index: patterns.join(','), format: 'json', h: 'index', expand_wildcards: 'open' }),
+    client.indices.getSettings({
+      index: patterns.join(','),
+      name: 'index.uuid',
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      expand_wildcards: 'open',
+    }),
   );
-  return catIndicesSchema.parse(raw).map((r) => r.index).sort();
+  return Object.keys(settingsByIndexSchema.parse(raw)).sort();
 }
 
 /** Refreshes, then counts documents per index (keys are index names, like Artifact.counts). */

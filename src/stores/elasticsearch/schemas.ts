@@ -33,8 +33,6 @@ export const repositoriesSchema = z.record(
   }),
 );
 
-/** GET _cat/indices?format=json&h=index */
-export const catIndicesSchema = z.array(z.object({ index: z.string() }));
 
 export const countSchema = z.object({ count: z.number().int().nonnegative() });
 
@@ -43,3 +41,6 @@ export const healthSchema = z.object({ status: z.string(), timed_out: z.boolean(
 
 /** GET <indices>/_recovery?active_only=true: an empty object (or empty shard lists) when done. */
 export const recoverySchema = z.record(z.object({ shards: z.array(z.object({ stage: z.string() }).passthrough()) }));
+
+/** GET <patterns>/_settings/index.uuid: an object keyed by index name. */
+export const settingsByIndexSchema = z.record(z.unknown());
