@@ -10,7 +10,7 @@ import { createRuntime } from './runtime.ts';
 import { createCore } from './core/core.ts';
 import { createHistoryStore } from './history/history.ts';
 import { createOffsiteCopier } from './pipeline/offsite-adapter.ts';
-import { createQueues, createRedis } from './queue/queues.ts';
+import { createCommandRedis, createQueues, createRedis } from './queue/queues.ts';
 import { nextNightlyRun } from './queue/scheduler.ts';
 import { createSlackApp, type SlackSurface } from './slack/app.ts';
 import { startSchedulers, startWorkers } from '../jobs/index.ts';
@@ -35,20 +35,24 @@ export interface StartOptions {
 export async function startBot(config: Config, opts: StartOptions = {}): Promise<BotHandle> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const rt = createRuntime(config, logger);
-  const connection = createRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs, onError: (err) => logger.warn({ err: err.message }, 'redis error') });
+  const onError = (err: Error): void => logger.warn({ err: err.message }, 'redis error');
+  // BullMQ's connection waits for Redis as long as it takes (it must); the bot's own commands
+  // (lock, checkpoints, approvals, history) use a second one on which every command is bounded.
+  const connection = createRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs, onError });
+  const redis = createCommandRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs, onError });
   const queues = createQueues(connection);
-  const history = createHistoryStore(connection, queues.prefix);
+  const history = createHistoryStore(redis, queues.prefix);
   const offsite = createOffsiteCopier(config, logger);
-  const core = createCore({ backup: rt.deps, queues, redis: connection, history, offsite });
-  const slack = opts.withoutSlack ? undefined : createSlackApp({ config, core, redis: connection, logger, clientOptions: opts.clientOptions, listen: opts.listen });
+  const core = createCore({ backup: rt.deps, queues, redis, history, offsite });
+  const slack = opts.withoutSlack ? undefined : createSlackApp({ config, core, redis, logger, clientOptions: opts.clientOptions, listen: opts.listen });
   const schedulers = await startSchedulers(queues, config, { logger });
   const workers = startWorkers({
     connection,
     queues,
     logger,
-    backup: { backup: rt.deps, redis: connection, history, offsite, slack: slack?.client, nextRun: () => nextNightlyRun(queues) },
+    backup: { backup: rt.deps, redis, history, offsite, slack: slack?.client, nextRun: () => nextNightlyRun(queues) },
     deadman: {
-      redis: connection,
+      redis,
       prefix: queues.prefix,
       backupRoot: config.backupRoot,
       slack: slack?.client,
@@ -56,7 +60,7 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
       oncallGroup: config.slack.oncallGroup,
       timeZone: config.timeZone,
     },
-    restore: createRestoreProcessor({ backup: rt.deps, redis: connection, slack: slack?.client }),
+    restore: createRestoreProcessor({ backup: rt.deps, redis, slack: slack?.client }),
   });
   await slack?.start();
   logger.info({ stores: config.stores, slack: slack ? config.slack.mode : 'off' }, 'bot started');
@@ -72,6 +76,7 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
       await workers.close();
       await queues.close();
       connection.disconnect();
+      redis.disconnect();
       await rt.close();
     },
   };

@@ -22,6 +22,21 @@ export function createRedis(url: string, opts: { connectTimeoutMs?: number; onEr
   return redis;
 }
 
+/**
+ * A connection for the bot's own commands (lock, checkpoints, approvals, history): each command
+ * gives up after `commandTimeoutMs` instead of waiting for Redis forever, while ioredis keeps
+ * reconnecting in the background. BullMQ keeps its own connection (createRedis).
+ */
+export function createCommandRedis(url: string, opts: { connectTimeoutMs?: number; commandTimeoutMs?: number; onError?: (err: Error) => void } = {}): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 3,
+    commandTimeout: opts.commandTimeoutMs ?? 15_000,
+    connectTimeout: opts.connectTimeoutMs ?? 10_000,
+  });
+  redis.on('error', opts.onError ?? (() => undefined));
+  return redis;
+}
+
 /** Finished jobs are kept a while so a repeated request id is recognised, then dropped. */
 const KEEP = { removeOnComplete: { age: 7 * 24 * 3600, count: 500 }, removeOnFail: { age: 30 * 24 * 3600, count: 500 } };
 
