@@ -28,6 +28,8 @@ export interface WorkerDeps {
   deadman: DeadmanDeps;
   /** jobs/restore.ts's processor; without it restore jobs wait in their queue. */
   restore?: RestoreProcessor;
+  /** How soon a restore job of a dead worker is seen as stalled (tests shorten it); default LONG_JOB's. */
+  restoreStall?: { lockDurationMs: number; stalledIntervalMs: number };
 }
 
 export interface Workers {
@@ -75,7 +77,8 @@ export function startWorkers(deps: WorkerDeps): Workers {
   // done steps are skipped, a store that was being restored is reloaded from the verified set.
   let restoreWorker: Worker | undefined;
   if (deps.restore) {
-    restoreWorker = new Worker(QUEUE_NAMES.restore, scrubFailures(deps.restore), { ...common, ...LONG_JOB, maxStalledCount: 3 });
+    const stall = deps.restoreStall ? { lockDuration: deps.restoreStall.lockDurationMs, stalledInterval: deps.restoreStall.stalledIntervalMs } : {};
+    restoreWorker = new Worker(QUEUE_NAMES.restore, scrubFailures(deps.restore), { ...common, ...LONG_JOB, maxStalledCount: 3, ...stall });
     workers.push(restoreWorker);
   }
   for (const w of workers) {

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../../src/config.ts';
 import { countKeys } from '../../src/stores/influxdb/counts.ts';
-import { createInfluxHttp, quoteIdent } from '../../src/stores/influxdb/http.ts';
+import { influxHttpFor, quoteIdent } from '../../src/stores/influxdb/http.ts';
 import { createRng, type Rng } from './rng.ts';
 import type { SeedCounts, Seeder } from './types.ts';
 
@@ -90,13 +90,7 @@ function line(name: string, tags: Record<string, string>, fields: Record<string,
 
 export const seedInfluxdb: Seeder = async (config: Config, options) => {
   const db = config.influx.database;
-  const http = createInfluxHttp({
-    url: config.influx.url,
-    username: config.influx.username,
-    password: config.influx.password,
-    connectTimeoutMs: config.connectTimeoutMs,
-    operationTimeoutMs: config.storeTimeoutMs,
-  });
+  const http = influxHttpFor(config);
   await http.query(`DROP DATABASE ${quoteIdent(db)}`, { write: true, long: true });
   await http.query(`CREATE DATABASE ${quoteIdent(db)}`, { write: true });
   const rng = createRng(options.seed);

@@ -4,7 +4,7 @@
  * `legacy` is written; then the set goes through the normal verification, so restore treats it like
  * any other set. Stores without a file are recorded as failed: the set is partial.
  */
-import { access } from 'node:fs/promises';
+import { pathExists } from './checksum.ts';
 import { InputError, VerificationError, userMessage } from '../errors.ts';
 import { STORE_NAMES, type Artifact, type Progress, type StoreName } from '../stores/types.ts';
 import { type BackupDeps, withTimeout } from './deps.ts';
@@ -29,17 +29,8 @@ export interface AdoptOptions {
   onProgress?: (p: Progress) => void;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function refuseIfManifest(root: string, label: string): Promise<void> {
-  if (await exists(manifestPath(root, label))) {
+  if (await pathExists(manifestPath(root, label))) {
     throw new InputError(`The set ${label} already has a manifest: it is a set of this bot or was adopted before. Check it with \`crvs-backup verify ${label}\`.`, 'already_adopted');
   }
 }

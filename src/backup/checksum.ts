@@ -1,7 +1,7 @@
 /** Streaming sha256 of files and folders (never reads a whole file into memory). */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
@@ -43,5 +43,15 @@ export async function fileSize(path: string): Promise<number | undefined> {
     return (await stat(path)).size;
   } catch {
     return undefined;
+  }
+}
+
+/** True when something exists at `path` (file or folder). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -24,7 +24,7 @@ import type { Logger } from '../../log.ts';
 import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
 import { adoptInfluxDir, countsKnown, settledUnknownCounts } from './adopt.ts';
 import { measureCounts } from './counts.ts';
-import { createInfluxHttp, quoteIdent } from './http.ts';
+import { influxHttpFor, quoteIdent } from './http.ts';
 import { restorePreflight } from './preflight.ts';
 import { verifyBackupDir } from './verify.ts';
 
@@ -84,13 +84,7 @@ function differences(expected: Counts, found: Counts): string[] {
 
 export function createInfluxAdapter(config: Config, logger: Logger, deps: InfluxAdapterDeps = {}): StoreAdapter {
   const { database: db, rpcAddress: rpc, influxdBin: bin } = config.influx;
-  const http = createInfluxHttp({
-    url: config.influx.url,
-    username: config.influx.username,
-    password: config.influx.password,
-    connectTimeoutMs: config.connectTimeoutMs,
-    operationTimeoutMs: config.storeTimeoutMs,
-  });
+  const http = influxHttpFor(config);
   let executor = deps.executor;
   const exec = (): Executor => {
     executor ??= createExecutor(targetFromSetting(config.influx.exec, config.manager, 'INFLUX_EXEC'));

@@ -2,6 +2,7 @@
  * A small client of the InfluxDB 1.x HTTP API (/ping, /query, /write) over fetch. Credentials go in
  * an Authorization header (never in a URL, which may end up in a log). Every call is bounded.
  */
+import type { Config } from '../../config.ts';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -43,6 +44,17 @@ export interface InfluxHttp {
   queryChunked(q: string, db: string, onSeries: (s: InfluxSeries) => void): Promise<void>;
   /** Writes line protocol (ms precision). */
   write(db: string, lines: string): Promise<void>;
+}
+
+/** The HTTP client for the configured server (the adapter and the seed use the same one). */
+export function influxHttpFor(config: Config): InfluxHttp {
+  return createInfluxHttp({
+    url: config.influx.url,
+    username: config.influx.username,
+    password: config.influx.password,
+    connectTimeoutMs: config.connectTimeoutMs,
+    operationTimeoutMs: config.storeTimeoutMs,
+  });
 }
 
 export function createInfluxHttp(o: InfluxHttpOptions): InfluxHttp {

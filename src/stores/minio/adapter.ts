@@ -1,5 +1,5 @@
 /** The MinIO StoreAdapter: one archive per bucket (format.ts), restored through the S3 API. */
-import { access } from 'node:fs/promises';
+import { pathExists } from '../../backup/checksum.ts';
 import { basename, join } from 'node:path';
 import type { Client } from 'minio';
 import type { Config } from '../../config.ts';
@@ -43,15 +43,6 @@ function bucketOf(a: Artifact, insp: Inspection | undefined, label: string, fall
   return name.endsWith(suffix) ? name.slice(0, -suffix.length) : fallback;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The registry calls (config, logger); `deps.exec` enables restores of legacy data-folder tarballs. */
 export function createMinioAdapter(config: Config, logger?: Logger, deps: MinioAdapterDeps = {}): StoreAdapter {
   const cfg = config.minio;
@@ -66,7 +57,7 @@ export function createMinioAdapter(config: Config, logger?: Logger, deps: MinioA
     const manual: string[] = [];
     for (const a of mine(artifacts)) {
       const abs = join(ctx.root, a.path);
-      if (!(await exists(abs))) {
+      if (!(await pathExists(abs))) {
         problems.push(`${a.path}: the file is missing`);
         continue;
       }
