@@ -53,6 +53,9 @@ function main(): void {
       process.exit(0);
     })();
   });
+  // The test holds our stdin open; if the test process dies without killing us, we go too.
+  process.stdin.resume();
+  process.stdin.once('end', () => process.exit(1));
   process.stdout.write('worker ready\n');
 }
 
