@@ -19,21 +19,37 @@ export const envSchema = z.object({
   BACKUP_ROOT: z.string().min(1).default('/data/backups'),
   BACKUP_TIME_ZONE: z.string().min(1).default('UTC'),
   BACKUP_CRON: z.string().min(1).default('0 0 * * *'),
-  BACKUP_STORES: list.default('mongo,elasticsearch,influxdb,minio'),
+  /** Which OpenCRVS this is: chooses the default stores, Mongo databases and restore steps. */
+  OPENCRVS_VERSION: z.enum(['v1.8', 'v1.9', 'v2.0', 'auto']).default('auto'),
+  /** Default: the profile's stores (v1.9+ adds postgres). */
+  BACKUP_STORES: list.optional(),
   RETENTION_DAYS: positiveInt.default(7),
   RETENTION_DAYS_MONGO: positiveInt.optional(),
   RETENTION_DAYS_ELASTICSEARCH: positiveInt.optional(),
   RETENTION_DAYS_INFLUXDB: positiveInt.optional(),
   RETENTION_DAYS_MINIO: positiveInt.optional(),
+  RETENTION_DAYS_POSTGRES: positiveInt.optional(),
   STORE_TIMEOUT_SECONDS: positiveInt.default(3600),
   CONNECT_TIMEOUT_SECONDS: positiveInt.default(10),
 
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
 
   MONGO_URL: z.string().min(1).default('mongodb://127.0.0.1:27017'),
-  MONGO_DATABASES: list.default(
-    'hearth-dev,openhim-dev,user-mgnt,application-config,metrics,webhooks,performance,events',
-  ),
+  /** Default: the profile's databases (8 in v1.8, 7 in v1.9, 5 in v2.0). */
+  MONGO_DATABASES: list.optional(),
+
+  /** Server and superuser (the password in POSTGRES_PASSWORD, or in the URL). */
+  POSTGRES_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/postgres'),
+  POSTGRES_PASSWORD: z.string().optional(),
+  POSTGRES_DATABASES: list.default('events'),
+  /** Schemas a restore brings back: `app` (what OpenCRVS v1.9 restores) or `all`. */
+  POSTGRES_RESTORE_SCHEMAS: list.default('app'),
+  /** Where pg_dump / pg_restore run: local, docker:<container> (the server's own), or ssh. */
+  POSTGRES_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  /** host:port as the tools see the server, when it differs from POSTGRES_URL's (e.g. in its container). */
+  POSTGRES_TOOLS_ADDRESS: z.string().regex(/^[\w.-]+(:\d+)?$/).optional(),
+  /** Folder of pg_dump, pg_restore, pg_dumpall; default: found on PATH. */
+  PG_BIN_DIR: z.string().min(1).optional(),
 
   ES_URL: z.string().url().default('http://127.0.0.1:9200'),
   ES_USERNAME: z.string().optional(),
@@ -125,6 +141,7 @@ export const SECRET_KEYS = [
   'ES_PASSWORD',
   'INFLUX_PASSWORD',
   'MINIO_SECRET_KEY',
+  'POSTGRES_PASSWORD',
   'OFFSITE_ENCRYPTION_KEY',
   'SLACK_BOT_TOKEN',
   'SLACK_APP_TOKEN',

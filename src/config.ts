@@ -7,9 +7,11 @@ import { envSchema, SECRET_KEYS, type Env } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 import { redactText, redactUrl, registerSecret, registerUrlSecret } from './redact.ts';
 import { dataClearingReason } from './restore/deploy-guard.ts';
+import { PROFILES, type ProfileChoice } from './profile/profiles.ts';
+import { STORE_NAMES } from './stores/types.ts';
 
 /** Variables holding URLs, whose user:password part is a secret too. */
-const URL_KEYS = ['MONGO_URL', 'REDIS_URL', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'SLACK_API_URL'] as const;
+const URL_KEYS = ['MONGO_URL', 'POSTGRES_URL', 'REDIS_URL', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'SLACK_API_URL'] as const;
 
 export interface SshTarget {
   host: string;
@@ -30,7 +32,10 @@ export interface Config {
   storeTimeoutMs: number;
   connectTimeoutMs: number;
   redisUrl: string;
+  /** The OpenCRVS version profile in force and how it was chosen. */
+  profile: ProfileChoice;
   mongo: { url: string; databases: string[] };
+  postgres: PostgresConfig;
   elasticsearch: {
     url: string;
     username: string | undefined;
@@ -66,6 +71,22 @@ export interface Config {
   restore: RestoreConfig;
   logLevel: Env['LOG_LEVEL'];
   slack: SlackConfig;
+}
+
+/** The PostgreSQL store (OpenCRVS v1.9+). */
+export interface PostgresConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string | undefined;
+  databases: string[];
+  /** Schemas a restore brings back; ['*'] for all. */
+  restoreSchemas: string[];
+  exec: string;
+  /** Where the tools connect (host, port), as they see the server. */
+  toolsHost: string;
+  toolsPort: number;
+  binDir: string | undefined;
 }
 
 /** What happens after the stores are restored: redeploy over SSH and the migration watch. */
@@ -152,35 +173,40 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     const url = new URL(env[name]);
     if (url.username !== '' || url.password !== '') throw new ConfigError(name, `must not hold credentials (user:password@): set ${vars} instead`);
   }
-  const known = new Set(['mongo', 'elasticsearch', 'influxdb', 'minio']);
-  for (const s of env.BACKUP_STORES) {
+  const known = new Set<string>(STORE_NAMES);
+  for (const s of env.BACKUP_STORES ?? []) {
     if (!known.has(s)) throw new ConfigError('BACKUP_STORES', `names an unknown store "${s}" (known: ${[...known].join(', ')})`);
   }
-  for (const db of env.MONGO_DATABASES) {
+  for (const db of env.MONGO_DATABASES ?? []) {
     if (!/^[A-Za-z0-9_-]+$/.test(db)) throw new ConfigError('MONGO_DATABASES', `has an invalid database name "${db}"`);
   }
+  const postgres = postgresConfig(env);
   for (const name of ['REDEPLOY_COMMAND', 'DOCKER_RESTART_COMMAND'] as const) {
     const why = dataClearingReason(env[name]);
     if (why) throw new ConfigError(name, `would clear the restored data: it ${why}`);
   }
   const repoLocation = env.ES_REPOSITORY_LOCATION ?? `${env.BACKUP_ROOT}/elasticsearch`;
   const backupTarget = sshTarget('BACKUP_SERVER', env);
-  return {
+  const config: Config = {
     env,
     backupRoot: env.BACKUP_ROOT,
     timeZone: env.BACKUP_TIME_ZONE,
     cron: env.BACKUP_CRON,
-    stores: env.BACKUP_STORES,
+    // Filled by withProfile below.
+    stores: [],
+    profile: { profile: PROFILES['v1.8'], source: 'provisional', reason: '' },
     retentionDays: {
       mongo: env.RETENTION_DAYS_MONGO ?? env.RETENTION_DAYS,
       elasticsearch: env.RETENTION_DAYS_ELASTICSEARCH ?? env.RETENTION_DAYS,
       influxdb: env.RETENTION_DAYS_INFLUXDB ?? env.RETENTION_DAYS,
       minio: env.RETENTION_DAYS_MINIO ?? env.RETENTION_DAYS,
+      postgres: env.RETENTION_DAYS_POSTGRES ?? env.RETENTION_DAYS,
     },
     storeTimeoutMs: env.STORE_TIMEOUT_SECONDS * 1000,
     connectTimeoutMs: env.CONNECT_TIMEOUT_SECONDS * 1000,
     redisUrl: env.REDIS_URL,
-    mongo: { url: env.MONGO_URL, databases: env.MONGO_DATABASES },
+    mongo: { url: env.MONGO_URL, databases: [] },
+    postgres,
     elasticsearch: {
       url: env.ES_URL,
       username: env.ES_USERNAME,
@@ -244,6 +270,54 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       approvalExpiryMinutes: env.APPROVAL_EXPIRY_MINUTES,
       allowSelfApproval: env.ALLOW_SELF_APPROVAL,
     },
+  };
+  if (env.OPENCRVS_VERSION === 'auto') {
+    // Until resolveProfile (src/profile/detect.ts) has asked the servers, the v1.8 defaults hold:
+    // every entry point that backs up or restores resolves the profile first.
+    return withProfile(config, { profile: PROFILES['v1.8'], source: 'provisional', reason: 'OPENCRVS_VERSION=auto, not detected yet' });
+  }
+  return withProfile(config, { profile: PROFILES[env.OPENCRVS_VERSION], source: 'configured', reason: `OPENCRVS_VERSION=${env.OPENCRVS_VERSION}` });
+}
+
+/** The configuration with a profile's defaults; variables set explicitly still win. */
+export function withProfile(config: Config, choice: ProfileChoice): Config {
+  const { env } = config;
+  return {
+    ...config,
+    profile: choice,
+    stores: env.BACKUP_STORES ?? [...choice.profile.stores],
+    mongo: { ...config.mongo, databases: env.MONGO_DATABASES ?? [...choice.profile.mongoDatabases] },
+  };
+}
+
+function postgresConfig(env: Env): PostgresConfig {
+  let url: URL;
+  try {
+    url = new URL(env.POSTGRES_URL);
+  } catch {
+    throw new ConfigError('POSTGRES_URL', 'is not a URL (postgres://user@host:port/)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new ConfigError('POSTGRES_URL', 'must start with postgres://');
+  for (const db of env.POSTGRES_DATABASES) {
+    if (!/^[A-Za-z0-9_-]+$/.test(db)) throw new ConfigError('POSTGRES_DATABASES', `has an invalid database name "${db}"`);
+  }
+  for (const schema of env.POSTGRES_RESTORE_SCHEMAS) {
+    if (schema !== 'all' && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError('POSTGRES_RESTORE_SCHEMAS', `has an invalid schema name "${schema}" (or use "all")`);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = url.port ? Number(url.port) : 5432;
+  const [toolsHost, toolsPort] = env.POSTGRES_TOOLS_ADDRESS ? env.POSTGRES_TOOLS_ADDRESS.split(':') : [host, String(port)];
+  return {
+    host,
+    port,
+    user: decodeURIComponent(url.username) || 'postgres',
+    password: env.POSTGRES_PASSWORD ?? (url.password ? decodeURIComponent(url.password) : undefined),
+    databases: env.POSTGRES_DATABASES,
+    restoreSchemas: env.POSTGRES_RESTORE_SCHEMAS.includes('all') ? ['*'] : env.POSTGRES_RESTORE_SCHEMAS,
+    exec: env.POSTGRES_EXEC,
+    toolsHost: toolsHost ?? host,
+    toolsPort: toolsPort ? Number(toolsPort) : 5432,
+    binDir: env.PG_BIN_DIR,
   };
 }
 

@@ -10,7 +10,7 @@ import type { StoreName } from '../../src/stores/types.ts';
 import { servicesEnv } from '../services/harness.ts';
 import { seedAll } from './index.ts';
 
-const UNIT: Record<StoreName, string> = { mongo: 'collections', elasticsearch: 'indices', influxdb: 'measurements', minio: 'buckets' };
+const UNIT: Record<StoreName, string> = { mongo: 'collections', postgres: 'tables', elasticsearch: 'indices', influxdb: 'measurements', minio: 'buckets' };
 
 function localServicesEnv(): Record<string, string> {
   try {

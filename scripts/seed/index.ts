@@ -5,10 +5,12 @@ import { seedMongo } from './mongo.ts';
 import { seedElasticsearch } from './elasticsearch.ts';
 import { seedInfluxdb } from './influxdb.ts';
 import { seedMinio } from './minio.ts';
+import { seedPostgres } from './postgres.ts';
 import type { SeedCounts, SeedOptions, Seeder } from './types.ts';
 
 export const SEEDERS: Record<StoreName, Seeder> = {
   mongo: seedMongo,
+  postgres: seedPostgres,
   elasticsearch: seedElasticsearch,
   influxdb: seedInfluxdb,
   minio: seedMinio,

@@ -89,7 +89,7 @@ export async function up(opts: HarnessOptions = {}): Promise<RunningService[]> {
       result.push(running);
       continue;
     }
-    if (running) await stopPids(running.pids);
+    if (running) await stopPids(running.pids, undefined, running.stopSignal);
     const override = spec.overrideVar ? process.env[spec.overrideVar] : undefined;
     if (override && spec.external) {
       result.push(await spec.external(override, ctx));
@@ -110,7 +110,7 @@ export async function up(opts: HarnessOptions = {}): Promise<RunningService[]> {
 export async function down(opts: HarnessOptions = {}): Promise<RunningService[]> {
   const state = readState(opts);
   const stopping = state.filter((s) => !opts.only || opts.only.includes(s.name));
-  await stopPids(stopping.flatMap((s) => s.pids));
+  await Promise.all(stopping.map((s) => stopPids(s.pids, undefined, s.stopSignal)));
   writeState(state.filter((s) => !stopping.includes(s)), opts);
   return stopping;
 }

@@ -6,5 +6,6 @@ import { mongo } from './mongo.ts';
 import { minio } from './minio.ts';
 import { elasticsearch } from './elasticsearch.ts';
 import { influxdb } from './influxdb.ts';
+import { postgres } from './postgres.ts';
 
-export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb];
+export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres];

@@ -20,6 +20,8 @@ export interface RunningService {
   pid: number;
   /** Every pid to stop on `down`, main pid included. */
   pids: number[];
+  /** The signal that stops it promptly (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
   /** True for a real server (never false for a service of this harness; a mock is not allowed). */
   real: boolean;
   /** Variables this service contributes to .services/env (exactly what config.ts reads). */

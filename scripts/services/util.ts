@@ -110,10 +110,10 @@ export async function which(command: string): Promise<string | undefined> {
 }
 
 /** Stops pids: SIGTERM, then SIGKILL after a bounded wait. */
-export async function stopPids(pids: number[], graceMs = 10_000): Promise<void> {
+export async function stopPids(pids: number[], graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   for (const pid of pids) {
     try {
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, signal);
     } catch {
       /* already gone */
     }

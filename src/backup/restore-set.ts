@@ -11,7 +11,7 @@ import type { Manifest } from './manifest.ts';
 import { verifySet } from './verify-set.ts';
 
 /** The order of the OpenCRVS restore scripts (MongoDB first: migrations read it). */
-export const RESTORE_ORDER: readonly StoreName[] = ['mongo', 'elasticsearch', 'influxdb', 'minio'];
+export const RESTORE_ORDER: readonly StoreName[] = ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio'];
 
 export interface RestoreOptions {
   stores?: StoreName[];
@@ -84,7 +84,7 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
       continue;
     }
     const artifacts = manifest.artifacts.filter((a) => a.store === store) as Artifact[];
-    const expected: Counts = Object.assign({}, ...artifacts.map((a) => a.counts));
+    const expected: Counts = adapter.expectedAfterRestore?.(artifacts) ?? Object.assign({}, ...artifacts.map((a) => a.counts));
     const started = Date.now();
     await opts.onStoreStart?.(store);
     opts.onProgress?.({ store, message: 'restoring' });

@@ -6,12 +6,14 @@ import { createMongoAdapter } from './mongo/index.ts';
 import { createElasticsearchAdapter } from './elasticsearch/index.ts';
 import { createInfluxAdapter } from './influxdb/index.ts';
 import { createMinioAdapter } from './minio/index.ts';
+import { createPostgresAdapter } from './postgres/index.ts';
 import { createExecutor, targetFromSetting } from '../exec/index.ts';
 
 type Factory = (config: Config, logger: Logger) => StoreAdapter;
 
 const FACTORIES: Record<StoreName, Factory> = {
   mongo: createMongoAdapter,
+  postgres: (config, logger) => createPostgresAdapter(config, logger),
   elasticsearch: createElasticsearchAdapter,
   influxdb: createInfluxAdapter,
   minio: (config, logger) => {

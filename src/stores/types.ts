@@ -3,9 +3,9 @@
  * An adapter never talks to Slack, never reads process.env, and streams: it never holds a whole
  * file, collection or object in memory.
  */
-export type StoreName = 'mongo' | 'elasticsearch' | 'influxdb' | 'minio';
+export type StoreName = 'mongo' | 'postgres' | 'elasticsearch' | 'influxdb' | 'minio';
 
-export const STORE_NAMES: readonly StoreName[] = ['mongo', 'elasticsearch', 'influxdb', 'minio'];
+export const STORE_NAMES: readonly StoreName[] = ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio'];
 
 /** One file (or folder) of a backup set, as recorded in the manifest. */
 export interface Artifact {
@@ -68,6 +68,11 @@ export interface StoreAdapter {
    * restore job reports the store as untouched), so it must never be thrown after a delete.
    */
   restore(artifacts: Artifact[], ctx: StoreContext): Promise<Counts>;
+  /**
+   * The counts a restore of these artifacts must produce, when that is not all of their counts
+   * (PostgreSQL restores only the configured schemas). Default: every count of the artifacts.
+   */
+  expectedAfterRestore?(artifacts: Artifact[]): Counts;
   /**
    * Describes this store's files of `label` as the old OpenCRVS shell scripts wrote them (no
    * manifest): checksummed now, counts only where the files alone tell them, touching no data in

@@ -8,6 +8,7 @@ import { MongoClient } from 'mongodb';
 import { Client as MinioClient } from 'minio';
 import type { Config } from '../../src/config.ts';
 import type { StoreName } from '../../src/stores/types.ts';
+import { postgresFingerprint } from './pg-fingerprint.ts';
 
 function h(): ReturnType<typeof createHash> {
   return createHash('sha256');
@@ -102,4 +103,10 @@ async function minio(config: Config): Promise<string> {
   return hash.digest('hex');
 }
 
-export const FINGERPRINTS: Record<StoreName, (config: Config) => Promise<string>> = { mongo, elasticsearch, influxdb, minio };
+export const FINGERPRINTS: Record<StoreName, (config: Config) => Promise<string>> = {
+  mongo,
+  postgres: (config) => postgresFingerprint(config),
+  elasticsearch,
+  influxdb,
+  minio,
+};

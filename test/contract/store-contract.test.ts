@@ -20,7 +20,8 @@ afterAll(async () => {
 
 describe.each(STORE_NAMES)('store contract: %s', (store) => {
   it('restores exactly the state it backed up', async () => {
-    const config = testConfig({ BACKUP_STORES: store });
+    // PostgreSQL: every schema, so that the whole seeded state must come back (`app` only is tested on its own).
+    const config = testConfig({ BACKUP_STORES: store, ...(store === 'postgres' ? { POSTGRES_RESTORE_SCHEMAS: 'all' } : {}) });
     const rt = createRuntime(config, createLogger('silent'));
     runtimes.push(rt);
     const seeded = await SEEDERS[store](config, { scale: 1, seed: 7 });
