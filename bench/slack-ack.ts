@@ -42,7 +42,7 @@ function benchCore(): BotCore & { restores: number } {
     listSets: async () => [set],
     status: async () => ({ running: [], lastComplete: set, nextRun: undefined, lock: undefined }),
     history: async () => [],
-    validateForRestore: async () => ({ ok: true as const, set, comparison: [{ store: 'mongo' as const, current: 10, inSet: 9 }] }),
+    validateForRestore: async () => ({ ok: true as const, set, comparison: [{ store: 'mongo' as const, current: 10, inSet: 9 }], untouched: [] }),
     enqueueRestore: async (r: { requestId: string }) => {
       core.restores += 1;
       return { jobId: r.requestId, created: true };

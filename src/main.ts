@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { userMessage } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRuntime } from './runtime.ts';
+import { resolveProfile } from './profile/detect.ts';
 import { createCore } from './core/core.ts';
 import { createHistoryStore } from './history/history.ts';
 import { createOffsiteCopier } from './pipeline/offsite-adapter.ts';
@@ -34,6 +35,7 @@ export interface StartOptions {
 
 export async function startBot(config: Config, opts: StartOptions = {}): Promise<BotHandle> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  config = await resolveProfile(config, logger);
   const rt = createRuntime(config, logger);
   const onError = (err: Error): void => logger.warn({ err: err.message }, 'redis error');
   // BullMQ's connection waits for Redis as long as it takes (it must); the bot's own commands

@@ -1,5 +1,6 @@
 /**
- * `npm run seed -- [--scale N] [--seed S] [--stores a,b]`: fills the running services with sample data.
+ * `npm run seed -- [--profile v1.8|v1.9|v2.0] [--scale N] [--seed S] [--stores a,b]`: fills the running
+ * services with sample data shaped like that OpenCRVS version (default: the newest).
  * The local services' variables (.services/env) are read here, under the environment, so a
  * newcomer does not have to load them first; a variable set in the environment still wins.
  */
@@ -8,7 +9,8 @@ import { userMessage } from '../../src/errors.ts';
 import { recordCount } from '../../src/stores/counts.ts';
 import type { StoreName } from '../../src/stores/types.ts';
 import { servicesEnv } from '../services/harness.ts';
-import { seedAll } from './index.ts';
+import { OPENCRVS_VERSIONS, type OpencrvsVersion } from '../../src/profile/profiles.ts';
+import { seedProfile } from './index.ts';
 
 const UNIT: Record<StoreName, string> = { mongo: 'collections', postgres: 'tables', elasticsearch: 'indices', influxdb: 'measurements', minio: 'buckets' };
 
@@ -30,9 +32,12 @@ async function main(): Promise<number> {
   const scale = Number(get('scale') ?? '1');
   const seed = Number(get('seed') ?? '1');
   if (!Number.isFinite(scale) || scale <= 0) throw new Error('--scale must be a positive number');
+  const profile = (get('profile') ?? OPENCRVS_VERSIONS[OPENCRVS_VERSIONS.length - 1]) as OpencrvsVersion;
+  if (!OPENCRVS_VERSIONS.includes(profile)) throw new Error(`--profile must be one of ${OPENCRVS_VERSIONS.join(', ')}`);
   const config = loadConfig({ ...localServicesEnv(), ...process.env });
   const started = Date.now();
-  const counts = await seedAll(config, { scale, seed }, get('stores')?.split(','));
+  const { counts } = await seedProfile(config, profile, { scale, seed }, get('stores')?.split(','));
+  process.stdout.write(`OpenCRVS ${profile} sample deployment\n`);
   for (const [store, c] of Object.entries(counts) as Array<[StoreName, Record<string, number>]>) {
     const total = recordCount(store, c).toLocaleString('en');
     const parts = new Set(Object.keys(c).map((k) => (store === 'mongo' ? k : k.replace(/\.(objects|bytes|points|series)$/, ''))));

@@ -1,5 +1,6 @@
 /** The `crvs-backup` CLI: the same code the Slack jobs call. */
 import { loadConfig } from '../config.ts';
+import { resolveProfile } from '../profile/detect.ts';
 import { BotError, userMessage } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
@@ -50,7 +51,8 @@ export async function main(argv: string[]): Promise<number> {
   let rt: Runtime | undefined;
   try {
     const args = parseArgs(rest, command.valued, command);
-    const config = loadConfig();
+    // `decrypt` recovers files with only the key: it must not wait for servers that may not exist.
+    const config = name === 'decrypt' ? loadConfig() : await resolveProfile(loadConfig());
     rt = createRuntime(config, createLogger(config.env.LOG_LEVEL === 'info' ? 'warn' : config.logLevel));
     return await command.run(rt, args);
   } catch (err) {

@@ -10,6 +10,7 @@ import { rehearsalManager } from '../../scripts/console/manager-node.ts';
 import { startMigrationPlayer, type MigrationPlayer } from '../../scripts/console/migration-player.ts';
 import { seedAll } from '../../scripts/seed/index.ts';
 import { loadConfig, type Config } from '../config.ts';
+import { resolveProfile } from '../profile/detect.ts';
 import { startFakeSlack, type BotTarget, type FakeSlack } from '../fake-slack/index.ts';
 import type { Logger } from '../log.ts';
 import { startBot, type BotHandle } from '../main.ts';
@@ -145,7 +146,8 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
   };
   try {
-    const config = consoleConfig(o, fake, secrets);
+    // Decided before seeding: an empty machine becomes a current (v1.9+) deployment, PostgreSQL included.
+    const config = await resolveProfile(consoleConfig(o, fake, secrets), o.logger);
     await flushConsoleRedis(config.redisUrl);
     let seeded: StoreName[] = [];
     if (o.seed !== false) {

@@ -127,7 +127,9 @@ export function createCore(deps: CoreDeps): BotCore {
     if (!read) return { ok: false, problems: problems.length > 0 ? problems : [`${label} has no manifest`], nearest: nearest() };
     if (problems.length > 0) return { ok: false, problems, nearest: nearest() };
     const location = entry?.location === 'remote' ? 'both' : (entry?.location ?? 'local');
-    return { ok: true, set: summarize(read.manifest, read.sha256, location), comparison: await comparison(read.manifest) };
+    const inSet = new Set(read.manifest.artifacts.map((a) => a.store));
+    const untouched = [...deps.backup.adapters.keys()].filter((s) => !inSet.has(s));
+    return { ok: true, set: summarize(read.manifest, read.sha256, location), comparison: await comparison(read.manifest), untouched };
   }
 
   async function status(): Promise<StatusInfo> {

@@ -30,7 +30,8 @@ export interface StoreComparison {
 }
 
 export type RestoreValidation =
-  | { ok: true; set: SetSummary; comparison: StoreComparison[] }
+  /** `untouched`: configured stores the set holds no backup of: a restore leaves them as they are. */
+  | { ok: true; set: SetSummary; comparison: StoreComparison[]; untouched: StoreName[] }
   | { ok: false; problems: string[]; nearest: string[] };
 
 export interface BackupRequest {

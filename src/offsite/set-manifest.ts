@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Artifact } from '../stores/types.ts';
+import { STORE_NAMES, type Artifact, type StoreName } from '../stores/types.ts';
 import { OffsiteError } from './errors.ts';
 import { assertLabel, assertRelPath } from './paths.ts';
 
@@ -18,7 +18,7 @@ export interface SetManifest {
 const fileSchema = z.object({ path: z.string(), bytes: z.number(), sha256: z.string() });
 const artifactSchema = z
   .object({
-    store: z.enum(['mongo', 'elasticsearch', 'influxdb', 'minio']),
+    store: z.enum(STORE_NAMES as [StoreName, ...StoreName[]]),
     path: z.string(),
     kind: z.enum(['file', 'dir', 'es-snapshot']),
     bytes: z.number(),

@@ -25,6 +25,8 @@ export const approvalViewSchema = z.object({
   location: z.enum(['local', 'remote', 'both']),
   bytes: z.number(),
   comparison: z.array(z.object({ store: z.string(), current: z.number().optional(), inSet: z.number() })),
+  /** Configured stores the set holds nothing of (a v1.8 set on v1.9: postgres): left as they are. */
+  untouched: z.array(z.string()).optional(),
 });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 

@@ -70,9 +70,15 @@ function summary(config: Config): string {
     .join('\n');
 }
 
+/** Which OpenCRVS version the bot works for, how that was decided, and what it therefore backs up. */
+export function profileLine(config: Config): string {
+  const { profile, source, reason } = config.profile;
+  return `OpenCRVS ${profile.version} (${source}: ${reason})\n  stores: ${config.stores.join(', ')}\n  MongoDB databases: ${config.mongo.databases.join(', ')}${config.stores.includes('postgres') ? `\n  PostgreSQL databases: ${config.postgres.databases.join(', ')} (a restore brings back ${config.postgres.restoreSchemas.includes('*') ? 'every schema' : `schema ${config.postgres.restoreSchemas.join(', ')}`})` : ''}`;
+}
+
 export async function configCheckCommand(rt: Runtime, args: Args): Promise<number> {
   allowOnly(args, ['quiet'], 'crvs-backup config check [--quiet]');
-  if (!args.flags.has('quiet')) process.stdout.write(`Configuration is valid:\n${summary(rt.config)}\n\nServices:\n`);
+  if (!args.flags.has('quiet')) process.stdout.write(`Configuration is valid:\n${summary(rt.config)}\n\n${profileLine(rt.config)}\n\nServices:\n`);
   let failures = 0;
   const results = await Promise.all(
     probes(rt).map(async (p) => {

@@ -71,6 +71,22 @@ function storeList(req: ApprovalRequest): string {
   return names.length ? names.join(', ') : 'every store';
 }
 
+/** Stores the set has no backup of: said before approval, so nobody expects them restored. */
+function untouchedBlock(req: ApprovalRequest): KnownBlock[] {
+  const untouched = req.view.untouched ?? [];
+  if (untouched.length === 0) return [];
+  const names = untouched.map((s) => `*${s}*`).join(', ');
+  return [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `:information_source: *Left as it is now:* ${names} — the set \`${req.label}\` holds no backup of ${untouched.length === 1 ? 'it' : 'them'} (made by an older OpenCRVS version, or without ${untouched.length === 1 ? 'that store' : 'those stores'}), so ${untouched.length === 1 ? 'it is' : 'they are'} neither deleted nor restored.`,
+      },
+    },
+  ];
+}
+
 /** The card for a request in any state; `now` gives the set's age. */
 export function approvalCard(req: ApprovalRequest, now: number): SlackMessage {
   const setAt = Date.parse(req.view.setCreatedAt);
@@ -88,6 +104,7 @@ export function approvalCard(req: ApprovalRequest, now: number): SlackMessage {
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Records per store*\n${rows.join('\n') || 'none'}` } },
+    ...untouchedBlock(req),
     {
       type: 'section',
       text: {

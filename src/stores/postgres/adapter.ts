@@ -63,7 +63,10 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
 
     async version() {
       try {
-        return `PostgreSQL ${(await conn.serverMajor()).version}`;
+        const server = await conn.serverMajor();
+        // The tools are part of "reachable": a pg_dump older than the server cannot back it up.
+        const tools = await conn.checkTools(AbortSignal.timeout(config.connectTimeoutMs * 3));
+        return `PostgreSQL ${server.version}; ${tools}`;
       } catch (err) {
         throw wrap(err, 'version query failed');
       }
@@ -171,6 +174,10 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
         for (const w of r.warnings) logger?.warn({ warning: w }, 'postgres role membership not granted');
       }
 
+      if (!allSchemas) {
+        const others = [...new Set([...tocs.values()].flatMap((t) => [...t.schemas.keys()]))].filter((s) => !schemas.includes(s) && s !== 'public');
+        if (others.length > 0) ctx.progress({ store: 'postgres', message: `restoring schema ${schemas.join(', ')} as OpenCRVS v1.9 does; ${others.join(', ')} in the set ${others.length === 1 ? 'is' : 'are'} left for OpenCRVS's migrations to rebuild (POSTGRES_RESTORE_SCHEMAS=all restores every schema)` });
+      }
       const counts: Counts = {};
       for (const a of dumps) {
         const db = safeName(databaseOf(a) as string);

@@ -1,9 +1,12 @@
 /** A small BotCore for Slack tests: sets kept in memory, every enqueue recorded. */
+import type { StoreName } from '../../../src/stores/types.ts';
 import type { BackupRequest, BotCore, HistoryEntry, RestoreRequest, RestoreValidation, SetSummary, StatusInfo, StoreComparison } from '../../../src/core/ports.ts';
 
 export interface TestCore extends BotCore {
   sets: Map<string, SetSummary>;
   comparison: StoreComparison[];
+  /** Configured stores the set has nothing of. */
+  untouched: StoreName[];
   backups: BackupRequest[];
   restores: RestoreRequest[];
   validations: number;
@@ -32,6 +35,7 @@ export function createTestCore(): TestCore {
       { store: 'influxdb', current: undefined, inSet: 5000 },
       { store: 'minio', current: 42, inSet: 40 },
     ],
+    untouched: [],
     backups: [],
     restores: [],
     validations: 0,
@@ -55,7 +59,7 @@ export function createTestCore(): TestCore {
       if (core.validateDelayMs) await new Promise((r) => setTimeout(r, core.validateDelayMs));
       const set = core.sets.get(target);
       if (!set) return { ok: false, problems: [`no backup set named ${target}`], nearest: [...core.sets.keys()].slice(0, 3) };
-      return { ok: true, set: { ...set }, comparison: core.comparison };
+      return { ok: true, set: { ...set }, comparison: core.comparison, untouched: core.untouched };
     },
     async enqueueRestore(req) {
       core.restores.push(req);
