@@ -92,7 +92,10 @@ export const seedPostgres: Seeder = async (config, options) => {
   try {
     for (const role of ROLES) {
       const exists = (await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
-      if (!exists) await admin.query(`CREATE ROLE ${role} LOGIN`);
+      // Another seeding may create it at the same moment: "already exists" (42710) is fine.
+      if (!exists) await admin.query(`CREATE ROLE ${role} LOGIN`).catch((err: { code?: string }) => {
+        if (err.code !== '42710') throw err;
+      });
     }
     for (const db of config.postgres.databases) {
       await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);

@@ -6,7 +6,8 @@ import { rm, truncate, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { STORE_NAMES } from '../../src/stores/types.ts';
+import type { StoreName } from '../../src/stores/types.ts';
+import { postgresFingerprint } from '../contract/pg-fingerprint.ts';
 import { SEEDERS } from '../../scripts/seed/index.ts';
 import { FINGERPRINTS } from '../contract/fingerprints.ts';
 import { testConfig, servicesEnv } from '../helpers/env.ts';
@@ -18,15 +19,17 @@ let label: string;
 
 async function fingerprintAll(c: Config): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const s of STORE_NAMES) out[s] = await FINGERPRINTS[s](c);
+  // PostgreSQL: schema app, what a restore brings back by default (as OpenCRVS v1.9).
+  for (const s of c.stores as StoreName[]) out[s] = s === 'postgres' ? await postgresFingerprint(c, ['app']) : await FINGERPRINTS[s](c);
   return out;
 }
 
 describe('crvs-backup CLI', () => {
   beforeAll(async () => {
-    config = testConfig();
-    env = { ...servicesEnv(), BACKUP_ROOT: config.backupRoot, LOG_LEVEL: 'silent' };
-    for (const s of STORE_NAMES) await SEEDERS[s](config, { scale: 1, seed: 3 });
+    // A current deployment (v1.9): five stores, PostgreSQL among them.
+    config = testConfig({ OPENCRVS_VERSION: 'v1.9' });
+    env = { ...servicesEnv(), OPENCRVS_VERSION: 'v1.9', BACKUP_ROOT: config.backupRoot, LOG_LEVEL: 'silent' };
+    for (const s of config.stores as StoreName[]) await SEEDERS[s](config, { scale: 1, seed: 3 });
   });
 
   it('prints help with every command', async () => {
@@ -39,7 +42,7 @@ describe('crvs-backup CLI', () => {
     const r = await runCli(['config', 'check'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    for (const name of ['redis', 'mongo', 'elasticsearch', 'influxdb', 'minio', 'backup server', 'manager node']) {
+    for (const name of ['redis', 'mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'backup server', 'manager node']) {
       expect(r.stdout).toMatch(new RegExp(`✓ ${name}\\s+reachable: \\S+`));
     }
     expect(r.stdout).not.toContain(env['MINIO_SECRET_KEY']);
@@ -51,7 +54,7 @@ describe('crvs-backup CLI', () => {
     expect(r.stderr).toContain('BACKUP_SERVER_PORT');
   });
 
-  it('round-trips all four stores: backup, list, verify, restore', async () => {
+  it('round-trips all five stores of v1.9: backup, list, verify, restore', async () => {
     const before = await fingerprintAll(config);
     const b = await runCli(['backup'], env);
     expect(b.stdout).toContain('is complete');
@@ -62,7 +65,7 @@ describe('crvs-backup CLI', () => {
     const v = await runCli(['verify', label], env);
     expect(v.code).toBe(0);
 
-    for (const s of STORE_NAMES) await SEEDERS[s](config, { scale: 1, seed: 42 });
+    for (const s of config.stores as StoreName[]) await SEEDERS[s](config, { scale: 1, seed: 42 });
     expect(await fingerprintAll(config)).not.toEqual(before);
 
     const refused = await runCli(['restore', label], env);

@@ -2,6 +2,7 @@
  * A content fingerprint of PostgreSQL, independent of the adapter: for each configured database its
  * schemas with owners and grants, tables with owners and grants, every row (ordered by primary key,
  * or by the whole row), and sequence values. `schemas` narrows it to the schemas a restore brings back.
+ * Database names are not part of it, so a copy restored under another name compares equal.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -21,7 +22,7 @@ export async function postgresFingerprint(config: Config, schemas?: string[]): P
         `SELECT nspname AS name, pg_get_userbyid(nspowner) AS owner, nspacl::text AS acl FROM pg_namespace
          WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1`,
       );
-      for (const n of ns.rows.filter((r) => wanted(r.name))) hash.update(`schema ${db}.${n.name} ${n.owner} ${n.acl}\n`);
+      for (const n of ns.rows.filter((r) => wanted(r.name))) hash.update(`schema ${n.name} ${n.owner} ${n.acl}\n`);
       const tables = await c.query<{ schema: string; name: string; kind: string; owner: string; acl: string | null; pk: string | null }>(
         `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl,
                 (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY array_position(i.indkey, a.attnum))
@@ -32,7 +33,7 @@ export async function postgresFingerprint(config: Config, schemas?: string[]): P
          ORDER BY 1, 2`,
       );
       for (const t of tables.rows.filter((r) => wanted(r.schema))) {
-        hash.update(`table ${db}.${t.schema}.${t.name} ${t.owner} ${t.acl}\n`);
+        hash.update(`table ${t.schema}.${t.name} ${t.owner} ${t.acl}\n`);
         if (t.kind === 'S') {
           // The value, not log_cnt: that counts values pre-logged in the WAL and is reset by setval.
           const seq = await c.query<{ v: string | null }>('SELECT last_value::text AS v FROM pg_sequences WHERE schemaname = $1 AND sequencename = $2', [t.schema, t.name]);

@@ -10,7 +10,7 @@ import type { Logger } from '../../log.ts';
 import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
 import { createPgConnection, ident, wrap } from './connection.ts';
 import { countTables, dumpDatabase, dumpRoles } from './dump.ts';
-import { checkDump } from './read.ts';
+import { checkDump, schemaStatements } from './read.ts';
 import { applyRoles, rolesInFile } from './roles.ts';
 import type { TocSummary } from './toc.ts';
 
@@ -201,6 +201,12 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
           }
           ctx.progress({ store: 'postgres', message: `restoring ${a.path}` });
           await conn.tool('pg_restore', args, { timeoutMs: config.storeTimeoutMs, signal: ctx.signal, stdin: createReadStream(join(ctx.root, a.path)), database: db });
+          if (!allSchemas) {
+            const statements = await schemaStatements(conn, join(ctx.root, a.path), schemas, readOpts(ctx.signal));
+            await conn.withClient(db, async (c) => {
+              for (const sql of statements) await c.query(sql);
+            });
+          }
           Object.assign(counts, await conn.withClient(db, (c) => countTables(c, db, restoresSchema)));
           logger?.info({ db, ms: Date.now() - started }, 'postgres database restored');
         } catch (err) {

@@ -1,5 +1,7 @@
 /** Reading a set's PostgreSQL files through the tools: the table of contents and a full data read. */
 import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { PgConnection } from './connection.ts';
 import { CopyRowCounter, parseToc, type TocSummary } from './toc.ts';
 
@@ -60,4 +62,40 @@ export async function checkDump(
     for (const key of Object.keys(rows)) if (!(key in expect.counts)) problems.push(`${expect.path}: ${key} is in the archive but not in the manifest`);
   }
   return { toc, rows, problems };
+}
+
+/** Collects lines of a SQL stream that a predicate keeps (streamed: only kept lines are held). */
+class LineFilter extends Writable {
+  readonly kept: string[] = [];
+  private partial = '';
+  private readonly decoder = new StringDecoder('utf8');
+  constructor(private readonly keep: (line: string) => boolean) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    const lines = (this.partial + this.decoder.write(chunk)).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const l of lines) if (this.keep(l)) this.kept.push(l);
+    done();
+  }
+  override _final(done: (err?: Error | null) => void): void {
+    const last = this.partial + this.decoder.end();
+    if (last !== '' && this.keep(last)) this.kept.push(last);
+    done();
+  }
+}
+
+/**
+ * The schema-level statements of an archive for these schemas: GRANT/REVOKE … ON SCHEMA and COMMENT
+ * ON SCHEMA. `pg_restore --schema=app` restores the objects in the schema but not these (they belong
+ * to the schema's own entry), and without the USAGE grant the application role cannot reach its tables.
+ */
+export async function schemaStatements(conn: PgConnection, file: string, schemas: string[], opts: ReadOptions): Promise<string[]> {
+  const names = new Set(schemas.flatMap((s) => [s, `"${s.replace(/"/g, '""')}"`]));
+  const filter = new LineFilter((line) => {
+    const m = /^(?:GRANT|REVOKE) .* ON SCHEMA (\S+) (?:TO|FROM) .*;$|^COMMENT ON SCHEMA (\S+) IS .*;$/.exec(line);
+    return m !== null && names.has((m[1] ?? m[2]) as string);
+  });
+  await conn.tool('pg_restore', ['--schema-only', '--file=-'], { timeoutMs: opts.timeoutMs, signal: opts.signal, stdin: createReadStream(file), stdout: filter });
+  return filter.kept;
 }
