@@ -29,6 +29,7 @@ const S = {
   mongoPassword: 'MongoPw-S3cretZ77',
   redisPassword: 'RedisPw-4s4s4s4s',
   wrongMinio: 'WrongMinioKey-Zz9911aa',
+  wrongPostgres: 'WrongPgPw-Hh8877qq',
 };
 
 let services: Record<string, string>;
@@ -41,7 +42,7 @@ const outputs: Array<{ what: string; r: CliResult }> = [];
 
 /** Every secret of this run, the real MinIO key included. */
 function secrets(): string[] {
-  return [...Object.values(S), services['MINIO_SECRET_KEY'] ?? 'minioadmin'];
+  return [...Object.values(S), services['MINIO_SECRET_KEY'] ?? 'minioadmin', services['POSTGRES_PASSWORD'] ?? 'no-postgres-password'];
 }
 
 function leaks(text: string): string[] {
@@ -137,7 +138,8 @@ async function cliWatchingProcesses(what: string, args: string[]): Promise<{ r: 
 }
 
 beforeAll(async () => {
-  services = servicesEnv();
+  // A current deployment (v1.9): the PostgreSQL superuser's password is one more secret to keep.
+  services = { ...servicesEnv(), OPENCRVS_VERSION: 'v1.9' };
   root = mkdtempSync(join(services['BACKUP_ROOT'] ?? '/tmp', 'secrets-'));
   remoteDir = mkdtempSync(join(services['BACKUP_ROOT'] ?? '/tmp', 'secrets-remote-'));
   // Its own data in every store, whatever ran before (a fresh CI run may start with this file).
@@ -227,6 +229,21 @@ describe('secrets on the success paths', () => {
 });
 
 describe('secrets on the failure paths', () => {
+  it('a wrong PostgreSQL password, in its variable or in POSTGRES_URL: the backup fails clearly, the password is nowhere', async () => {
+    const url = services['POSTGRES_URL'] ?? '';
+    for (const bad of [
+      { ...env, POSTGRES_PASSWORD: S.wrongPostgres },
+      { ...env, POSTGRES_PASSWORD: '', POSTGRES_URL: url.replace('postgres://postgres@', `postgres://postgres:${S.wrongPostgres}@`) },
+    ]) {
+      const check = await cli('config check (wrong postgres password)', ['config', 'check'], bad);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(/✗ postgres\s+NOT reachable: postgres: .*password authentication failed/);
+      const r = await cli('backup (wrong postgres password)', ['backup', '--stores', 'postgres'], bad);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/✗ postgres: /);
+    }
+  });
+
   it('a wrong MinIO secret key: the backup fails clearly, and the key is nowhere', async () => {
     const bad = { ...env, MINIO_SECRET_KEY: S.wrongMinio };
     const check = await cli('config check (wrong minio key)', ['config', 'check'], bad);
