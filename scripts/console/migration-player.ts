@@ -18,6 +18,8 @@ export interface MigrationPlayerOptions {
   /** Migrations applied per rehearsal (default 4). */
   migrations?: number;
   onError?: (message: string) => void;
+  /** Applies one more migration elsewhere too (v1.9+: a row of PostgreSQL's `app.pgmigrations`). */
+  alsoApply?: (name: string) => Promise<void>;
 }
 
 export interface MigrationPlayer {
@@ -49,6 +51,7 @@ export function startMigrationPlayer(opts: MigrationPlayerOptions): MigrationPla
         .db(db)
         .collection('changelog')
         .insertOne({ fileName: `${stamp}-rehearsal-migration-${i + 1}.js`, appliedAt: new Date(), rehearsal: true });
+      await opts.alsoApply?.(`${stamp}_rehearsal-migration-${i + 1}`);
     }
     await new Promise((r) => setTimeout(r, stepMs));
     if (!stopped && readStamp(deployedFile) === stamp) writeFileSync(join(opts.stateDir, 'complete'), `${stamp}\n`);

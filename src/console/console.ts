@@ -11,6 +11,7 @@ import { startMigrationPlayer, type MigrationPlayer } from '../../scripts/consol
 import { seedAll } from '../../scripts/seed/index.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { resolveProfile } from '../profile/detect.ts';
+import pg from 'pg';
 import { startFakeSlack, type BotTarget, type FakeSlack } from '../fake-slack/index.ts';
 import type { Logger } from '../log.ts';
 import { startBot, type BotHandle } from '../main.ts';
@@ -122,6 +123,19 @@ async function seedEmptyStores(config: Config, logger: Logger): Promise<StoreNam
   return empty;
 }
 
+/** One row of node-pg-migrate's table, as the events service's migrations add (v1.9+). */
+async function applyPgMigration(config: Config, name: string): Promise<void> {
+  const p = config.postgres;
+  const c = new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.databases[0] ?? 'events', connectionTimeoutMillis: config.connectTimeoutMs });
+  await c.connect();
+  try {
+    await c.query('CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE IF NOT EXISTS app.pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');
+    await c.query('INSERT INTO app.pgmigrations (name, run_on) VALUES ($1, now())', [name]);
+  } finally {
+    await c.end();
+  }
+}
+
 /** A clean slate: the fake Slack starts empty, so queued jobs and approvals of an earlier run would point nowhere. */
 async function flushConsoleRedis(url: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true, connectTimeout: 10_000 });
@@ -164,6 +178,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
       mongoUrl: config.mongo.url,
       databases: config.mongo.databases.slice(0, 3),
       onError: (message) => o.logger.warn({ err: message }, 'rehearsal migration player failed'),
+      ...(config.stores.includes('postgres') ? { alsoApply: (name: string) => applyPgMigration(config, name) } : {}),
     });
     stops.push(() => player.stop());
     const bot = await startBot(config, { listen: { host: '127.0.0.1', port: 0 }, logger: o.logger });

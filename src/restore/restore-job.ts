@@ -20,7 +20,8 @@ import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
 import { restoreResultCard } from '../slack/blocks/approval-card.ts';
 import { createCheckpoint, type RestoreCheckpoint, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
-import { createChangelogReader, watchMigrations, type ChangelogReader, type WatchResult } from './migrations.ts';
+import { watchMigrations, type ChangelogReader, type WatchResult } from './migrations.ts';
+import { createMigrationReader } from './migration-sources.ts';
 import { assertSafeRedeploy, deploy, restartDocker, stackDown } from './redeploy.ts';
 import { createStatusBoard, type StatusBoard } from './status-board.ts';
 import { failureMessage, stepTitle, storeStates, summaryMessage } from './summary.ts';
@@ -153,7 +154,7 @@ async function redeployAndWatch(run: Run, manager: Executor): Promise<WatchResul
   await step(run, 'stack-down', () => stackDown(ctx));
   await step(run, 'docker-restart', () => restartDocker(ctx));
   await step(run, 'deploy', () => deploy(ctx));
-  const changelog = deps.changelog ?? createChangelogReader(deps.backup.config.mongo.url, deps.backup.config.mongo.databases, deps.backup.config.connectTimeoutMs);
+  const changelog = deps.changelog ?? createMigrationReader(deps.backup.config);
   try {
     return await step(run, 'migrations', () =>
       watchMigrations({ exec: manager, config, changelog, poster: deps.poster, checkpoint: run.cp, logger: deps.backup.logger, signal }),

@@ -1,0 +1,40 @@
+/**
+ * Where applied migrations are counted, as the profile says: migrate-mongo's `changelog` in each
+ * MongoDB database and, when the PostgreSQL store is configured (v1.9+), node-pg-migrate's
+ * `app.pgmigrations` in each PostgreSQL database (keyed `<db> (PostgreSQL)`).
+ */
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import { createChangelogReader, type ChangelogReader } from './migrations.ts';
+
+function pgMigrationCounts(config: Config): (out: Record<string, number>) => Promise<void> {
+  const p = config.postgres;
+  return async (out) => {
+    for (const db of p.databases) {
+      const c = new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: db, connectionTimeoutMillis: config.connectTimeoutMs, query_timeout: config.connectTimeoutMs * 3 });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        // Absent until the first migration has run: zero applied, not an error.
+        const exists = (await c.query<{ t: string | null }>("SELECT to_regclass('app.pgmigrations')::text AS t")).rows[0]?.t;
+        const n = exists ? (await c.query<{ n: string }>('SELECT count(*) AS n FROM app.pgmigrations')).rows[0]?.n : '0';
+        out[`${db} (PostgreSQL)`] = Number(n ?? 0);
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    }
+  };
+}
+
+export function createMigrationReader(config: Config): ChangelogReader {
+  const mongo = createChangelogReader(config.mongo.url, config.mongo.databases, config.connectTimeoutMs);
+  const postgres = config.stores.includes('postgres') ? pgMigrationCounts(config) : undefined;
+  return {
+    async counts() {
+      const out = await mongo.counts();
+      await postgres?.(out);
+      return out;
+    },
+    close: () => mongo.close(),
+  };
+}
