@@ -14,6 +14,15 @@ afterEach(async () => {
 });
 
 describe('restore approval', () => {
+  it('a set without PostgreSQL (made on v1.8) says before approval that PostgreSQL is left as it is', async () => {
+    bot.core.untouched = ['postgres'];
+    const card = await requestRestore(bot, USERS.operator);
+    expect(cardText(card)).toMatch(/Left as it is now:\* \*postgres\* — the set `2026-11-25` holds no backup of it .* neither deleted nor restored/);
+    bot.core.untouched = [];
+    const other = await requestRestore(bot, USERS.operator);
+    expect(cardText(other)).not.toContain('Left as it is now');
+  });
+
   it('two distinct approvers → exactly one restore job, card shows who approved, requester told', async () => {
     const card = await requestRestore(bot, USERS.operator);
     const first = cardText(card);
