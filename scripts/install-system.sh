@@ -3,7 +3,7 @@
 # (FerretDB, MinIO, Elasticsearch) are built by `npm run services -- up` into ~/.cache/crvs-backup-bot.
 set -euo pipefail
 need=()
-for pkg in redis-server openssh-server openssh-client influxdb influxdb-client chromium fonts-noto-color-emoji; do
+for pkg in redis-server openssh-server openssh-client influxdb influxdb-client chromium fonts-noto-color-emoji sqlite3 python3-pip; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

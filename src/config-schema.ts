@@ -29,6 +29,7 @@ export const envSchema = z.object({
   RETENTION_DAYS_INFLUXDB: positiveInt.optional(),
   RETENTION_DAYS_MINIO: positiveInt.optional(),
   RETENTION_DAYS_POSTGRES: positiveInt.optional(),
+  RETENTION_DAYS_FOLDERS: positiveInt.optional(),
   STORE_TIMEOUT_SECONDS: positiveInt.default(3600),
   CONNECT_TIMEOUT_SECONDS: positiveInt.default(10),
 
@@ -48,6 +49,10 @@ export const envSchema = z.object({
   POSTGRES_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
   /** host:port as the tools see the server, when it differs from POSTGRES_URL's (e.g. in its container). */
   POSTGRES_TOOLS_ADDRESS: z.string().regex(/^[\w.-]+(:\d+)?$/).optional(),
+  /** Folders the `folders` store tars; default: the profile's (`/data/vsexport`). */
+  BACKUP_FOLDERS: list.optional(),
+  /** MOSIP's sqlite file, copied with sqlite's online backup, when MOSIP is used. */
+  MOSIP_SQLITE_FILE: z.string().startsWith('/', 'must be an absolute path').optional(),
   /** Folder of pg_dump, pg_restore, pg_dumpall; default: found on PATH. */
   PG_BIN_DIR: z.string().min(1).optional(),
 

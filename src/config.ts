@@ -36,6 +36,7 @@ export interface Config {
   profile: ProfileChoice;
   mongo: { url: string; databases: string[] };
   postgres: PostgresConfig;
+  folders: { folders: string[]; mosipSqliteFile: string | undefined };
   elasticsearch: {
     url: string;
     username: string | undefined;
@@ -181,6 +182,9 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     if (!/^[A-Za-z0-9_-]+$/.test(db)) throw new ConfigError('MONGO_DATABASES', `has an invalid database name "${db}"`);
   }
   const postgres = postgresConfig(env);
+  for (const f of env.BACKUP_FOLDERS ?? []) {
+    if (!f.startsWith('/') || f.split('/').includes('..') || f === '/') throw new ConfigError('BACKUP_FOLDERS', `must list absolute folders (got "${f}")`);
+  }
   for (const name of ['REDEPLOY_COMMAND', 'DOCKER_RESTART_COMMAND'] as const) {
     const why = dataClearingReason(env[name]);
     if (why) throw new ConfigError(name, `would clear the restored data: it ${why}`);
@@ -201,12 +205,14 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       influxdb: env.RETENTION_DAYS_INFLUXDB ?? env.RETENTION_DAYS,
       minio: env.RETENTION_DAYS_MINIO ?? env.RETENTION_DAYS,
       postgres: env.RETENTION_DAYS_POSTGRES ?? env.RETENTION_DAYS,
+      folders: env.RETENTION_DAYS_FOLDERS ?? env.RETENTION_DAYS,
     },
     storeTimeoutMs: env.STORE_TIMEOUT_SECONDS * 1000,
     connectTimeoutMs: env.CONNECT_TIMEOUT_SECONDS * 1000,
     redisUrl: env.REDIS_URL,
     mongo: { url: env.MONGO_URL, databases: [] },
     postgres,
+    folders: { folders: [], mosipSqliteFile: env.MOSIP_SQLITE_FILE },
     elasticsearch: {
       url: env.ES_URL,
       username: env.ES_USERNAME,
@@ -287,6 +293,7 @@ export function withProfile(config: Config, choice: ProfileChoice): Config {
     profile: choice,
     stores: env.BACKUP_STORES ?? [...choice.profile.stores],
     mongo: { ...config.mongo, databases: env.MONGO_DATABASES ?? [...choice.profile.mongoDatabases] },
+    folders: { ...config.folders, folders: env.BACKUP_FOLDERS ?? [...choice.profile.folders] },
   };
 }
 

@@ -12,7 +12,7 @@ import { servicesEnv } from '../services/harness.ts';
 import { OPENCRVS_VERSIONS, type OpencrvsVersion } from '../../src/profile/profiles.ts';
 import { seedProfile } from './index.ts';
 
-const UNIT: Record<StoreName, string> = { mongo: 'collections', postgres: 'tables', elasticsearch: 'indices', influxdb: 'measurements', minio: 'buckets' };
+const UNIT: Record<StoreName, string> = { mongo: 'collections', postgres: 'tables', folders: 'folders', elasticsearch: 'indices', influxdb: 'measurements', minio: 'buckets' };
 
 function localServicesEnv(): Record<string, string> {
   try {

@@ -9,6 +9,7 @@ import { seedElasticsearch } from './elasticsearch.ts';
 import { seedInfluxdb } from './influxdb.ts';
 import { seedMinio } from './minio.ts';
 import { seedPostgres } from './postgres.ts';
+import { seedFolders } from './folders.ts';
 import type { SeedCounts, SeedOptions, Seeder } from './types.ts';
 
 export const SEEDERS: Record<StoreName, Seeder> = {
@@ -17,6 +18,7 @@ export const SEEDERS: Record<StoreName, Seeder> = {
   elasticsearch: seedElasticsearch,
   influxdb: seedInfluxdb,
   minio: seedMinio,
+  folders: seedFolders,
 };
 
 /** Seeds the stores of the configuration (config.stores), or only those named. */

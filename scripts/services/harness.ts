@@ -62,8 +62,11 @@ function writeState(services: RunningService[], opts: HarnessOptions): void {
   renameSync(tmp, join(servicesDir, 'state.json'));
   const env: Record<string, string> = {
     BACKUP_ROOT: join(servicesDir, 'backups'),
+    // The deployment's other folders (OpenCRVS's /data/vsexport), seeded by `npm run seed`.
+    BACKUP_FOLDERS: join(servicesDir, 'folders', 'vsexport'),
   };
   mkdirSync(env['BACKUP_ROOT'] as string, { recursive: true });
+  mkdirSync(env['BACKUP_FOLDERS'] as string, { recursive: true });
   for (const s of services) Object.assign(env, s.env);
   const lines = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
   writeFileSync(join(servicesDir, 'env'), `# written by npm run services -- up\n${lines.join('\n')}\n`, { mode: 0o600 });

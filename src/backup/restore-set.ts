@@ -11,7 +11,7 @@ import type { Manifest } from './manifest.ts';
 import { verifySet } from './verify-set.ts';
 
 /** The order of the OpenCRVS restore scripts (MongoDB first: migrations read it). */
-export const RESTORE_ORDER: readonly StoreName[] = ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio'];
+export const RESTORE_ORDER: readonly StoreName[] = ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders'];
 
 export interface RestoreOptions {
   stores?: StoreName[];

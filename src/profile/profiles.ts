@@ -17,6 +17,8 @@ export interface Profile {
   mongoDatabases: string[];
   /** PostgreSQL databases (v1.9+): `events`. */
   postgresDatabases: string[];
+  /** Folders OpenCRVS's script tars (`/data/vsexport`). */
+  folders: string[];
 }
 
 const MONGO_V18 = ['hearth-dev', 'openhim-dev', 'user-mgnt', 'application-config', 'metrics', 'webhooks', 'performance', 'events'];
@@ -26,21 +28,24 @@ const MONGO_V20 = ['hearth-dev', 'events', 'user-mgnt', 'metrics', 'performance'
 export const PROFILES: Record<OpencrvsVersion, Profile> = {
   'v1.8': {
     version: 'v1.8',
-    stores: ['mongo', 'elasticsearch', 'influxdb', 'minio'],
+    stores: ['mongo', 'elasticsearch', 'influxdb', 'minio', 'folders'],
     mongoDatabases: MONGO_V18,
     postgresDatabases: [],
+    folders: ['/data/vsexport'],
   },
   'v1.9': {
     version: 'v1.9',
-    stores: ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio'],
+    stores: ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders'],
     mongoDatabases: MONGO_V19,
     postgresDatabases: ['events'],
+    folders: ['/data/vsexport'],
   },
   'v2.0': {
     version: 'v2.0',
-    stores: ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio'],
+    stores: ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders'],
     mongoDatabases: MONGO_V20,
     postgresDatabases: ['events'],
+    folders: ['/data/vsexport'],
   },
 };
 

@@ -10,6 +10,7 @@ import type { StoreName } from './types.ts';
 const RECORD_SUFFIX: Partial<Record<StoreName, string>> = {
   minio: '.objects',
   influxdb: '.points',
+  folders: '.files',
 };
 
 /** Records (documents, hits, points, objects) in one store's counts. */

@@ -7,6 +7,7 @@ import { createElasticsearchAdapter } from './elasticsearch/index.ts';
 import { createInfluxAdapter } from './influxdb/index.ts';
 import { createMinioAdapter } from './minio/index.ts';
 import { createPostgresAdapter } from './postgres/index.ts';
+import { createFoldersAdapter } from './folders/index.ts';
 import { createExecutor, targetFromSetting } from '../exec/index.ts';
 
 type Factory = (config: Config, logger: Logger) => StoreAdapter;
@@ -14,6 +15,7 @@ type Factory = (config: Config, logger: Logger) => StoreAdapter;
 const FACTORIES: Record<StoreName, Factory> = {
   mongo: createMongoAdapter,
   postgres: (config, logger) => createPostgresAdapter(config, logger),
+  folders: createFoldersAdapter,
   elasticsearch: createElasticsearchAdapter,
   influxdb: createInfluxAdapter,
   minio: (config, logger) => {

@@ -3,9 +3,9 @@
  * An adapter never talks to Slack, never reads process.env, and streams: it never holds a whole
  * file, collection or object in memory.
  */
-export type StoreName = 'mongo' | 'postgres' | 'elasticsearch' | 'influxdb' | 'minio';
+export type StoreName = 'mongo' | 'postgres' | 'elasticsearch' | 'influxdb' | 'minio' | 'folders';
 
-export const STORE_NAMES: readonly StoreName[] = ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio'];
+export const STORE_NAMES: readonly StoreName[] = ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders'];
 
 /** One file (or folder) of a backup set, as recorded in the manifest. */
 export interface Artifact {

@@ -54,7 +54,7 @@ describe('crvs-backup CLI', () => {
     expect(r.stderr).toContain('BACKUP_SERVER_PORT');
   });
 
-  it('round-trips all five stores of v1.9: backup, list, verify, restore', async () => {
+  it('round-trips every store of v1.9 (PostgreSQL and folders included): backup, list, verify, restore', async () => {
     const before = await fingerprintAll(config);
     const b = await runCli(['backup'], env);
     expect(b.stdout).toContain('is complete');

@@ -9,6 +9,7 @@ import { Client as MinioClient } from 'minio';
 import type { Config } from '../../src/config.ts';
 import type { StoreName } from '../../src/stores/types.ts';
 import { postgresFingerprint } from './pg-fingerprint.ts';
+import { foldersFingerprint } from './folders-fingerprint.ts';
 
 function h(): ReturnType<typeof createHash> {
   return createHash('sha256');
@@ -109,4 +110,5 @@ export const FINGERPRINTS: Record<StoreName, (config: Config) => Promise<string>
   elasticsearch,
   influxdb,
   minio,
+  folders: foldersFingerprint,
 };
