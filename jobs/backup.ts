@@ -7,6 +7,7 @@ import { runPipeline } from '../src/pipeline/run-pipeline.ts';
 import type { OffsiteCopier, PipelineResult } from '../src/pipeline/types.ts';
 import { backupJobSchema, parseJobData, type BackupJobData } from '../src/queue/schemas.ts';
 import { createSlackReporter, type SlackChat } from '../src/report/poster.ts';
+import { configNotes } from '../src/report/blocks.ts';
 
 export interface BackupJobDeps {
   backup: BackupDeps;
@@ -40,7 +41,7 @@ export function createBackupProcessor(deps: BackupJobDeps): (job: Job<BackupJobD
     const channel = config.slack.channel ?? data.report?.channel;
     const reporter =
       deps.slack && channel
-        ? createSlackReporter(deps.slack, { channel, oncallGroup: config.slack.oncallGroup, timeZone: config.timeZone, requestThread: data.report })
+        ? createSlackReporter(deps.slack, { channel, oncallGroup: config.slack.oncallGroup, timeZone: config.timeZone, notes: configNotes(config), requestThread: data.report })
         : undefined;
     const result = await runPipeline(
       {

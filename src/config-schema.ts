@@ -61,6 +61,8 @@ export const envSchema = z.object({
   ES_PASSWORD: z.string().optional(),
   ES_INDEX_PATTERNS: list.default('ocrvs,ocrvs-*,events_*'),
   ES_REPOSITORY: z.string().min(1).default('ocrvs'),
+  /** `none`: no snapshot; after a restore OpenCRVS's reindex rebuilds the indices (upstream since July 2026). */
+  ES_BACKUP: z.enum(['snapshot', 'none']).default('snapshot'),
   /** The repository folder as the Elasticsearch node sees it (its path.repo). */
   ES_REPOSITORY_LOCATION: z.string().min(1).optional(),
   /** The same folder as this bot sees it, for verify and offsite copies. */

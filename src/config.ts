@@ -45,6 +45,8 @@ export interface Config {
     repository: string;
     repositoryLocation: string;
     repositoryLocalPath: string;
+    /** `none`: Elasticsearch is rebuilt by the reindex after a restore, never snapshotted. */
+    backup: 'snapshot' | 'none';
   };
   influx: {
     url: string;
@@ -182,6 +184,9 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     if (!/^[A-Za-z0-9_-]+$/.test(db)) throw new ConfigError('MONGO_DATABASES', `has an invalid database name "${db}"`);
   }
   const postgres = postgresConfig(env);
+  if (env.ES_BACKUP === 'none' && env.BACKUP_STORES?.includes('elasticsearch')) {
+    throw new ConfigError('BACKUP_STORES', 'lists elasticsearch while ES_BACKUP=none says it is rebuilt by the reindex, not backed up');
+  }
   for (const f of env.BACKUP_FOLDERS ?? []) {
     if (!f.startsWith('/') || f.split('/').includes('..') || f === '/') throw new ConfigError('BACKUP_FOLDERS', `must list absolute folders (got "${f}")`);
   }
@@ -221,6 +226,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       repository: env.ES_REPOSITORY,
       repositoryLocation: repoLocation,
       repositoryLocalPath: env.ES_REPOSITORY_LOCAL_PATH ?? repoLocation,
+      backup: env.ES_BACKUP,
     },
     influx: {
       url: env.INFLUX_URL,
@@ -291,7 +297,7 @@ export function withProfile(config: Config, choice: ProfileChoice): Config {
   return {
     ...config,
     profile: choice,
-    stores: env.BACKUP_STORES ?? [...choice.profile.stores],
+    stores: env.BACKUP_STORES ?? choice.profile.stores.filter((s) => s !== 'elasticsearch' || env.ES_BACKUP === 'snapshot'),
     mongo: { ...config.mongo, databases: env.MONGO_DATABASES ?? [...choice.profile.mongoDatabases] },
     folders: { ...config.folders, folders: env.BACKUP_FOLDERS ?? [...choice.profile.folders] },
   };

@@ -2,6 +2,7 @@
  * The BotCore behind the chat surfaces: work goes on the BullMQ queues; sets come from the local
  * manifests and (when configured) the backup server; status from BullMQ, the scheduler and the lock.
  */
+import { configNotes } from '../report/blocks.ts';
 import type { Redis } from 'ioredis';
 import { withTimeout, type BackupDeps } from '../backup/deps.ts';
 import { nearestLabels } from '../backup/labels.ts';
@@ -129,7 +130,7 @@ export function createCore(deps: CoreDeps): BotCore {
     const location = entry?.location === 'remote' ? 'both' : (entry?.location ?? 'local');
     const inSet = new Set(read.manifest.artifacts.map((a) => a.store));
     const untouched = [...deps.backup.adapters.keys()].filter((s) => !inSet.has(s));
-    return { ok: true, set: summarize(read.manifest, read.sha256, location), comparison: await comparison(read.manifest), untouched };
+    return { ok: true, set: summarize(read.manifest, read.sha256, location), comparison: await comparison(read.manifest), untouched, notes: configNotes(config) };
   }
 
   async function status(): Promise<StatusInfo> {

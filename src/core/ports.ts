@@ -31,7 +31,7 @@ export interface StoreComparison {
 
 export type RestoreValidation =
   /** `untouched`: configured stores the set holds no backup of: a restore leaves them as they are. */
-  | { ok: true; set: SetSummary; comparison: StoreComparison[]; untouched: StoreName[] }
+  | { ok: true; set: SetSummary; comparison: StoreComparison[]; untouched: StoreName[]; notes?: string[] }
   | { ok: false; problems: string[]; nearest: string[] };
 
 export interface BackupRequest {

@@ -11,6 +11,7 @@ import { connectRedisBounded, createQueues, type Queues } from '../queue/queues.
 import { nextNightlyRun } from '../queue/scheduler.ts';
 import { createReportClient } from '../report/slack-client.ts';
 import { createSlackReporter } from '../report/poster.ts';
+import { configNotes } from '../report/blocks.ts';
 import type { Progress, StoreName } from '../stores/types.ts';
 import type { Redis } from 'ioredis';
 import { runPipeline } from './run-pipeline.ts';
@@ -49,7 +50,7 @@ export async function runPipelineInProcess(
     const { config } = rt;
     const slack = createReportClient(config);
     const reporter = slack && config.slack.channel
-      ? createSlackReporter(slack, { channel: config.slack.channel, oncallGroup: config.slack.oncallGroup, timeZone: config.timeZone })
+      ? createSlackReporter(slack, { channel: config.slack.channel, oncallGroup: config.slack.oncallGroup, timeZone: config.timeZone, notes: configNotes(config) })
       : undefined;
     return await runPipeline(
       {

@@ -16,6 +16,14 @@ export interface ReportOptions {
   /** SLACK_ONCALL_GROUP: a user group id, mentioned on any failure. */
   oncallGroup: string | undefined;
   timeZone: string;
+  /** Lines that say what the set deliberately leaves out (ES_BACKUP=none). */
+  notes?: string[];
+}
+
+/** What a deployment's configuration leaves out of every set on purpose, said in the report and on the card. */
+export function configNotes(config: { elasticsearch: { backup: 'snapshot' | 'none' } }): string[] {
+  if (config.elasticsearch.backup === 'snapshot') return [];
+  return ['Elasticsearch is not backed up (ES_BACKUP=none): after a restore, OpenCRVS rebuilds its indices from PostgreSQL with the reindex.'];
 }
 
 /** Escapes what Slack would read as markup in text we did not write (error messages). */
@@ -80,6 +88,7 @@ export function buildDailyReport(r: PipelineResult, opts: ReportOptions): SlackM
   const mention = alert ? oncallMention(opts.oncallGroup) : '';
   const blocks: KnownBlock[] = [section(`${title(r)}${mention ? ` ${mention}` : ''}`)];
   if (r.stores.length > 0) blocks.push(section(r.stores.map(storeLineText).join('\n')));
+  for (const note of opts.notes ?? []) blocks.push(section(`:information_source: ${note}`));
   blocks.push(section(offsiteText(r)));
   blocks.push(section(diskText(r)));
   if (alert) {

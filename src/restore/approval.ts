@@ -27,6 +27,8 @@ export const approvalViewSchema = z.object({
   comparison: z.array(z.object({ store: z.string(), current: z.number().optional(), inSet: z.number() })),
   /** Configured stores the set holds nothing of (a v1.8 set on v1.9: postgres): left as they are. */
   untouched: z.array(z.string()).optional(),
+  /** What the configuration leaves out on purpose (ES_BACKUP=none: rebuilt by the reindex). */
+  notes: z.array(z.string()).optional(),
 });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 

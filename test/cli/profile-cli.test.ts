@@ -13,10 +13,10 @@ describe('auto-detected OpenCRVS version', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`OpenCRVS ${version} (detected: `);
     if (version === 'v1.8') {
-      expect(r.stdout).toMatch(/stores: mongo, elasticsearch, influxdb, minio\n/);
+      expect(r.stdout).toMatch(/stores: mongo, elasticsearch, influxdb, minio, folders\n/);
       expect(r.stdout).not.toMatch(/✓ postgres/);
     } else {
-      expect(r.stdout).toMatch(/stores: mongo, postgres, elasticsearch, influxdb, minio\n/);
+      expect(r.stdout).toMatch(/stores: mongo, postgres, elasticsearch, influxdb, minio, folders\n/);
       expect(r.stdout).toMatch(/✓ postgres\s+reachable: PostgreSQL 17\.\d+; pg_dump 17\.\d+ on local/);
     }
   });

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { decide } from '../../src/profile/detect.ts';
+import { configNotes } from '../../src/report/blocks.ts';
+import { approvalCard } from '../../src/slack/blocks/approval-card.ts';
 
 const V18 = ['hearth-dev', 'openhim-dev', 'user-mgnt', 'application-config', 'metrics', 'webhooks', 'performance', 'events'];
 const V19 = V18.filter((d) => d !== 'openhim-dev');
@@ -10,9 +12,10 @@ const V20 = ['hearth-dev', 'events', 'user-mgnt', 'metrics', 'performance'];
 describe('version profiles', () => {
   it('each version backs up its own stores and Mongo databases (8 / 7 / 5), PostgreSQL from v1.9', () => {
     const c = (v: string) => loadConfig({ OPENCRVS_VERSION: v, LOG_LEVEL: 'silent' });
-    expect(c('v1.8').stores).toEqual(['mongo', 'elasticsearch', 'influxdb', 'minio']);
+    expect(c('v1.8').stores).toEqual(['mongo', 'elasticsearch', 'influxdb', 'minio', 'folders']);
     expect(c('v1.8').mongo.databases).toEqual(V18);
-    expect(c('v1.9').stores).toEqual(['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio']);
+    expect(c('v1.9').stores).toEqual(['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders']);
+    expect(c('v1.9').folders.folders).toEqual(['/data/vsexport']);
     expect(c('v1.9').mongo.databases).toEqual(V19);
     expect(c('v2.0').mongo.databases).toEqual(V20);
     expect(c('v2.0').postgres.databases).toEqual(['events']);
@@ -51,5 +54,28 @@ describe('version profiles', () => {
     expect(() => loadConfig({ POSTGRES_DATABASES: 'events;drop', LOG_LEVEL: 'silent' })).toThrow(/POSTGRES_DATABASES has an invalid database name/);
     expect(() => loadConfig({ POSTGRES_RESTORE_SCHEMAS: 'App-1', LOG_LEVEL: 'silent' })).toThrow(/POSTGRES_RESTORE_SCHEMAS/);
     expect(() => loadConfig({ POSTGRES_EXEC: 'kubectl', LOG_LEVEL: 'silent' })).toThrow(/POSTGRES_EXEC/);
+  });
+});
+
+describe('ES_BACKUP=none (upstream rebuilds Elasticsearch by the reindex)', () => {
+  it('leaves Elasticsearch out of the set, and refuses a contradicting BACKUP_STORES', () => {
+    expect(loadConfig({ OPENCRVS_VERSION: 'v2.0', ES_BACKUP: 'none', LOG_LEVEL: 'silent' }).stores).toEqual(['mongo', 'postgres', 'influxdb', 'minio', 'folders']);
+    expect(() => loadConfig({ ES_BACKUP: 'none', BACKUP_STORES: 'mongo,elasticsearch', LOG_LEVEL: 'silent' })).toThrow(/BACKUP_STORES lists elasticsearch while ES_BACKUP=none/);
+  });
+
+  it('the report and the approval card say that Elasticsearch is rebuilt, not restored', () => {
+    const notes = configNotes(loadConfig({ ES_BACKUP: 'none', LOG_LEVEL: 'silent' }));
+    expect(notes).toEqual([expect.stringMatching(/Elasticsearch is not backed up \(ES_BACKUP=none\).*rebuilds its indices from PostgreSQL with the reindex/)]);
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    const card = approvalCard(
+      {
+        id: 'restore-x', label: '2026-11-26', manifestSha256: 'b'.repeat(64), requestedBy: 'U1', stores: undefined, channel: 'C1', ts: '1.2', createdAt: now, expiresAt: now + 60_000,
+        required: 2, allowSelf: false, status: 'pending', approvers: [], decidedBy: undefined, decidedAt: undefined, reason: undefined,
+        view: { setCreatedAt: '2026-11-26T00:00:00Z', location: 'local', bytes: 1, comparison: [], untouched: [], notes },
+      },
+      now,
+    );
+    expect(JSON.stringify(card.blocks)).toContain('Elasticsearch is not backed up (ES_BACKUP=none)');
+    expect(configNotes({ elasticsearch: { backup: 'snapshot' } })).toEqual([]);
   });
 });

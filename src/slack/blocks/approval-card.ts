@@ -73,8 +73,9 @@ function storeList(req: ApprovalRequest): string {
 
 /** Stores the set has no backup of: said before approval, so nobody expects them restored. */
 function untouchedBlock(req: ApprovalRequest): KnownBlock[] {
+  const notes: KnownBlock[] = (req.view.notes ?? []).map((n) => ({ type: 'section', text: { type: 'mrkdwn', text: `:information_source: ${n}` } }));
   const untouched = req.view.untouched ?? [];
-  if (untouched.length === 0) return [];
+  if (untouched.length === 0) return notes;
   const names = untouched.map((s) => `*${s}*`).join(', ');
   return [
     {
@@ -84,6 +85,7 @@ function untouchedBlock(req: ApprovalRequest): KnownBlock[] {
         text: `:information_source: *Left as it is now:* ${names} — the set \`${req.label}\` holds no backup of ${untouched.length === 1 ? 'it' : 'them'} (made by an older OpenCRVS version, or without ${untouched.length === 1 ? 'that store' : 'those stores'}), so ${untouched.length === 1 ? 'it is' : 'they are'} neither deleted nor restored.`,
       },
     },
+    ...notes,
   ];
 }
 
