@@ -31,7 +31,12 @@ const artifactSchema = z
     meta: z.record(z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
   })
   // Each store's files live in the folder named after it: a manifest cannot point a store at another's files.
-  .refine((a) => a.path.split('/')[0] === a.store, { message: 'must be inside the folder of its store', path: ['path'] });
+  .refine((a) => storeFolders(a.store).includes(a.path.split('/')[0] ?? ''), { message: 'must be inside the folder of its store', path: ['path'] });
+
+/** Top folders a store's files may live in: its own name (vsexport keeps OpenCRVS's own folder). */
+function storeFolders(store: StoreName): string[] {
+  return store === 'folders' ? ['folders', 'vsexport'] : [store];
+}
 
 const storeResultSchema = z.object({
   store: storeName,

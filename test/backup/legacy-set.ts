@@ -145,10 +145,19 @@ export async function minioLikeScripts(config: Config, label: string): Promise<s
   return file;
 }
 
+/** `cd /data/vsexport && tar -zcvf <root>/vsexport/ocrvs-<label>.tar.gz .`, as backup.sh does. */
+export async function vsexportLikeScripts(config: Config, label: string): Promise<void> {
+  const folder = config.folders.folders.find((f) => f.endsWith('/vsexport'));
+  if (!folder) return;
+  await mkdir(join(config.backupRoot, 'vsexport'), { recursive: true });
+  await execFileP('tar', ['-zcf', join(config.backupRoot, 'vsexport', `ocrvs-${label}.tar.gz`), '-C', folder, '.'], { timeout: 300_000 });
+}
+
 /** Every store, as the nightly cron job of the scripts would. */
 export async function legacySet(config: Config, label: string): Promise<void> {
   await mongoLikeScripts(config, label);
   await elasticsearchLikeScripts(config, label);
   await influxLikeScripts(config, label);
   await minioLikeScripts(config, label);
+  await vsexportLikeScripts(config, label);
 }

@@ -14,6 +14,14 @@ export function folderSlug(path: string): string {
   return path.replace(/^\/+|\/+$/g, '').replace(/[^A-Za-z0-9_.-]+/g, '-') || 'root';
 }
 
+/**
+ * Where a folder's archive goes in the set: a folder named `vsexport` exactly where OpenCRVS's
+ * backup.sh puts it (`vsexport/ocrvs-<label>.tar.gz`), any other in `folders/<slug>-<label>.tar.gz`.
+ */
+export function folderArtifactPath(folder: string, label: string): string {
+  return basename(folder) === 'vsexport' ? `vsexport/ocrvs-${label}.tar.gz` : `folders/${folderSlug(folder)}-${label}.tar.gz`;
+}
+
 function meta(a: Artifact, key: string): string | undefined {
   const v = a.meta?.[key];
   return typeof v === 'string' ? v : undefined;
@@ -135,7 +143,8 @@ export function createFoldersAdapter(config: Config, logger?: Logger): StoreAdap
         const started = Date.now();
         if (!(await isDir(folder))) throw new StoreError('folders', `the folder ${folder} (BACKUP_FOLDERS) does not exist: nothing of it could be backed up`);
         const slug = folderSlug(folder);
-        const path = `folders/${slug}-${ctx.label}.tar.gz`;
+        const path = folderArtifactPath(folder, ctx.label);
+        await mkdir(dirname(join(ctx.root, path)), { recursive: true });
         try {
           const r = await archiveFolder(folder, join(ctx.root, path), ctx.signal);
           if (r.skipped.length > 0) logger?.warn({ folder, skipped: r.skipped.slice(0, 20) }, 'not regular files: left out of the archive');
@@ -206,6 +215,34 @@ export function createFoldersAdapter(config: Config, logger?: Logger): StoreAdap
         }
       }
       return counts;
+    },
+
+    async adopt(label, ctx) {
+      const artifacts: Artifact[] = [];
+      for (const folder of folders) {
+        const path = folderArtifactPath(folder, label);
+        const file = join(ctx.root, path);
+        if (!(await stat(file).then((s) => s.isFile(), () => false))) continue;
+        const started = Date.now();
+        ctx.progress({ store: 'folders', message: `reading ${path}` });
+        const { summary, problems } = await readFolderArchive(file, ctx.signal).catch((err: unknown) => {
+          throw new StoreError('folders', `${path} is not a readable .tar.gz: ${(err as Error).message}`);
+        });
+        if (problems.length > 0) throw new StoreError('folders', `${path}: ${problems.slice(0, 3).join('; ')}`);
+        const { sha256, bytes } = await sha256File(file);
+        const slug = folderSlug(folder);
+        artifacts.push({
+          store: 'folders',
+          path,
+          kind: 'file',
+          bytes,
+          sha256,
+          counts: { [`${slug}.files`]: summary.files, [`${slug}.bytes`]: summary.bytes },
+          durationMs: Date.now() - started,
+          meta: { folder, slug, format: 'tar.gz', contentDigest: summary.contentDigest },
+        });
+      }
+      return artifacts;
     },
 
     async close() {

@@ -72,6 +72,11 @@ export async function archiveFolder(dir: string, file: string, signal: AbortSign
   }
 }
 
+/** `./a/b` (OpenCRVS's `tar -zcvf … .`) → `a/b`; `./` → ''. */
+export function entryPath(name: string): string {
+  return name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
 /** A relative archive path that stays inside the folder it is extracted to. */
 export function safeEntryName(name: string): boolean {
   return name !== '' && !name.startsWith('/') && !name.split('/').includes('..') && !name.includes('\0');
@@ -89,21 +94,22 @@ export async function readFolderArchive(file: string, signal: AbortSignal, extra
     file,
     async (h, content) => {
       if (h.type === 'directory') return;
-      if (h.type !== 'file' || !safeEntryName(h.name)) {
+      const name = entryPath(h.name);
+      if (h.type !== 'file' || !safeEntryName(name)) {
         problems.push(`entry ${JSON.stringify(h.name)} (${h.type}) is not a file inside the folder`);
         for await (const _ of content) void _;
         return;
       }
       const hash = createHash('sha256');
       if (extractTo) {
-        const target = join(extractTo, h.name);
+        const target = join(extractTo, name);
         await mkdir(dirname(target), { recursive: true });
         const { tap, digest } = hashTap();
         await pipeline(content, tap, createWriteStream(target, { mode: 0o644 }), { signal });
-        lines.push({ path: h.name, sha256: digest() });
+        lines.push({ path: name, sha256: digest() });
       } else {
         for await (const chunk of content) hash.update(chunk);
-        lines.push({ path: h.name, sha256: hash.digest('hex') });
+        lines.push({ path: name, sha256: hash.digest('hex') });
       }
       bytes += h.size;
     },

@@ -6,4 +6,4 @@
  * A restore reads and checks every archive first, extracts each into a sibling folder, compares
  * its content with the manifest's digest, and only then swaps it for the live folder.
  */
-export { createFoldersAdapter, folderSlug } from './adapter.ts';
+export { createFoldersAdapter, folderArtifactPath, folderSlug } from './adapter.ts';
