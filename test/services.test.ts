@@ -1,3 +1,4 @@
+import { pgQuery, pgTool } from './helpers/postgres.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +6,13 @@ import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { down, status, up } from '../scripts/services/harness.ts';
 import { alive } from '../scripts/services/util.ts';
-import { servicesEnv } from './helpers/env.ts';
+import { servicesEnv, testConfig } from './helpers/env.ts';
 
 describe('local services harness', () => {
   it('runs every service for real, each with a version and a loopback URL', () => {
     const services = inject('services');
-    expect(services.map((s) => s.name).sort()).toEqual(['elasticsearch', 'influxdb', 'minio', 'mongo', 'redis', 'sshd']);
+    expect(services.map((s) => s.name).sort()).toEqual(['elasticsearch', 'influxdb', 'minio', 'mongo', 'postgres', 'redis', 'sshd']);
+    expect(services.find((s) => s.name === 'postgres')?.version).toMatch(/^PostgreSQL 17\.\d+$/);
     for (const s of services) {
       expect(s.real, s.name).toBe(true);
       expect(s.version, s.name).not.toMatch(/^(unknown|)$/);
@@ -20,9 +22,18 @@ describe('local services harness', () => {
 
   it('writes exactly the variables the bot reads into .services/env', () => {
     const env = servicesEnv();
-    for (const name of ['REDIS_URL', 'MONGO_URL', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'BACKUP_SERVER_HOST', 'MANAGER_HOST', 'BACKUP_ROOT']) {
+    for (const name of ['REDIS_URL', 'MONGO_URL', 'POSTGRES_URL', 'POSTGRES_PASSWORD', 'PG_BIN_DIR', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'BACKUP_SERVER_HOST', 'MANAGER_HOST', 'BACKUP_ROOT', 'BACKUP_FOLDERS']) {
       expect(env[name], name).toBeTruthy();
     }
+  });
+
+  it('postgres takes the password from the environment, refuses a wrong one, and its tools are of its version', async () => {
+    const config = testConfig();
+    const rows = await pgQuery<{ v: string }>(config, 'postgres', "SELECT current_setting('server_version') AS v");
+    expect(rows[0]?.v).toMatch(/^17\./);
+    const wrong = testConfig({ POSTGRES_PASSWORD: 'not-the-password' });
+    await expect(pgQuery(wrong, 'postgres', 'SELECT 1')).rejects.toThrow(/password authentication failed/);
+    expect(await pgTool(config, 'pg_dump', ['--version'])).toMatch(/pg_dump \(PostgreSQL\) 17\./);
   });
 
   it('redis answers a write and a read', async () => {

@@ -123,7 +123,8 @@ describe('the local console in a browser', () => {
     expect(await root(cardText).getByRole('button').count()).toBe(0);
 
     // The thread: stores restored, redeploy on the stand-in, migrations running then Done.
-    const migration = root(cardText).locator('.msg.reply', { hasText: 'Migrations:' });
+    // The progress message comes first; the summary posted after it names the step too.
+    const migration = root(cardText).locator('.msg.reply', { hasText: 'Migrations:' }).first();
     await migration.waitFor({ timeout: 120_000 });
     await expect.poll(async () => (await migration.textContent()) ?? '', { timeout: 120_000, interval: 500 }).toContain('Migrations: Done');
     const migrationText = (await migration.textContent()) ?? '';
