@@ -56,7 +56,7 @@ INSERT INTO app.users
   FROM generate_series(1, ${n(50)}) i;
 INSERT INTO app.events
   SELECT ${h("'evt' || i")}::uuid, CASE WHEN i % 4 = 0 THEN 'death' ELSE 'birth' END,
-         upper(left(${h("'trk' || i")}, 7)), timestamptz '2026-01-01' + i * interval '37 seconds',
+         upper(left(${h("'trk' || i")}, 6)) || lpad(i::text, 7, '0'), timestamptz '2026-01-01' + i * interval '37 seconds',
          timestamptz '2026-01-01' + i * interval '41 seconds'
   FROM generate_series(1, ${n(2000)}) i;
 INSERT INTO app.event_actions

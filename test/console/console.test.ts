@@ -15,6 +15,8 @@ import { PROJECT_ROOT } from '../../scripts/services/harness.ts';
 import { servicesDirOf, startConsole, type ConsoleHandle } from '../../src/console/console.ts';
 import { PEOPLE } from '../../src/console/people.ts';
 import { createLogger } from '../../src/log.ts';
+import { loadConfig } from '../../src/config.ts';
+import { seedProfile } from '../../scripts/seed/index.ts';
 
 const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts');
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,6 +32,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const env = inject('servicesEnv');
   backupRoot = mkdtempSync(join(env['BACKUP_ROOT'] ?? tmpdir(), 'console-test-'));
+  // `npm run seed -- --profile v1.9`: the console then detects a current deployment (PostgreSQL included).
+  await seedProfile(loadConfig({ ...env, LOG_LEVEL: 'silent' }), 'v1.9', { scale: 0.5, seed: 8 });
   consoleApp = await startConsole({
     servicesEnv: env,
     services: inject('services'),
@@ -100,13 +104,14 @@ describe('the local console in a browser', () => {
     const reportText = (await report.textContent()) ?? '';
     expect(reportText).not.toContain('queued by');
     expect(reportText).not.toContain('report in');
-    for (const store of ['mongo', 'elasticsearch', 'influxdb', 'minio']) expect(reportText).toMatch(new RegExp(`✓\\s*${store}`));
+    for (const store of ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders']) expect(reportText).toMatch(new RegExp(`✓\\s*${store}`));
 
     // Restore request: the card for everyone, the confirmation only for Alice.
     await command(`/restore ${label}`);
     const cardText = `Restore request: ${label}`;
     await root(cardText).waitFor({ timeout: 30_000 });
     await page.locator('.ephemeral', { hasText: 'Approval requested' }).waitFor({ timeout: 10_000 });
+    expect(await root(cardText).textContent()).toMatch(/postgres: now [\d,]+ → in set [\d,]+/);
 
     // Dave has no role: he does not see Alice's ephemeral and his approval is refused.
     await beUser('Dave');
@@ -136,6 +141,10 @@ describe('the local console in a browser', () => {
     expect(await root(cardText).textContent()).not.toContain('is queued');
     const threadText = (await root(cardText).textContent()) ?? '';
     expect(threadText).toContain('Redeploy (FACTORY_RESET=no)');
+    // Every store of a v1.9 deployment restored and counted, PostgreSQL and the folders included.
+    const summary = (await root(cardText).locator('.msg.reply', { hasText: `Done: restore of ${label}` }).textContent()) ?? '';
+    for (const store of ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders']) expect(summary).toContain(store);
+    expect(summary).toMatch(/events \(PostgreSQL\) \d+/);
     expect(threadText).toMatch(/Safety backup of the data before the restore: pre-restore-/);
 
     // Two views for people to look at: the card with the start of its thread, and the end of the thread.

@@ -136,7 +136,7 @@ describe('postgres store', () => {
     await pgQuery(config, 'postgres', `DROP ROLE ${role}`);
   });
 
-  it('verify reads every row: a dump that does not hold what the manifest says, or is cut short, is reported', async () => {
+  it('reads every row back while the dump is written; a dump without that mark (adopted) is read in full by verify, which reports what differs', async () => {
     const { config, rt } = setup();
     await seedPostgres(config, { scale: 1, seed: 11 });
     const outcome = await runBackup(rt.deps, { requestedBy: 'test' });
@@ -144,15 +144,26 @@ describe('postgres store', () => {
     const dump = outcome.manifest.artifacts.find((a) => a.path.endsWith('.dump'));
     if (!adapter || !dump) throw new Error('no adapter or dump');
     const ctx = { label: outcome.manifest.label, root: config.backupRoot, signal: new AbortController().signal, progress: () => undefined };
+    expect(dump.meta?.['rowsVerified']).toBe(true);
     expect(await adapter.verify([dump], ctx)).toEqual([]);
+    // A cut file fails the set's checksum (checked before the adapter's own check).
+    const cutSet = join(config.backupRoot, dump.path);
+    const saved = await readFile(cutSet);
+    await truncate(cutSet, Math.floor(saved.length / 2));
+    expect((await verifySet(rt.deps, outcome.manifest.label)).problems.join('\n')).toMatch(/sha256|size/);
+    await writeFile(cutSet, saved);
 
-    const wrongCounts = { ...dump, counts: { ...dump.counts, [`${db(config)}.app.events`]: 1999 } };
+    // Without the mark (as an adopted file of the old scripts), every row is read and counted again.
+    const { rowsVerified: _, ...meta } = dump.meta ?? {};
+    const unmarked = { ...dump, meta };
+    expect(await adapter.verify([unmarked], ctx)).toEqual([]);
+    const wrongCounts = { ...unmarked, counts: { ...dump.counts, [`${db(config)}.app.events`]: 1999 } };
     expect(await adapter.verify([wrongCounts], ctx)).toEqual([expect.stringMatching(/app\.events has 2000 rows, the manifest 1999/)]);
 
     const cut = `postgres/cut-${outcome.manifest.label}.dump`;
     await copyFile(join(config.backupRoot, dump.path), join(config.backupRoot, cut));
     await truncate(join(config.backupRoot, cut), Math.floor((await stat(join(config.backupRoot, dump.path))).size * 0.6));
-    const problems = await adapter.verify([{ ...dump, path: cut }], ctx);
+    const problems = await adapter.verify([{ ...unmarked, path: cut }], ctx);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.join('\n')).toMatch(/cannot be read in full|not a readable pg_dump archive|ends inside/);
   });
