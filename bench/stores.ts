@@ -1,8 +1,8 @@
 /**
  * Store benchmark (not a test): MongoDB backup/restore throughput, MinIO backup throughput and
  * the peak RSS of a backup at two scales (flat = streaming). Runs against the services of
- * `npm run services -- up` (.services/env). mongodump/mongorestore are compared in the same run
- * when MONGODUMP_BIN / MONGORESTORE_BIN name real binaries.
+ * `npm run services -- up` (.services/env). mongodump/mongorestore (the harness's `mongo-tools`:
+ * ../shared/tools/mongo-tools, PATH, or MONGODUMP_BIN / MONGORESTORE_BIN) are compared in the same run.
  *
  *   npx tsx bench/stores.ts [--scales 2,8]
  */
@@ -54,7 +54,7 @@ async function mongoData(config: Config): Promise<{ docs: number; bytes: number 
 }
 
 async function mongodump(config: Config, dir: string): Promise<number | undefined> {
-  const bin = process.env['MONGODUMP_BIN'];
+  const bin = process.env['MONGODUMP_BIN'] ?? servicesEnv()['MONGODUMP_BIN'];
   if (!bin) return undefined;
   const started = performance.now();
   for (const db of config.mongo.databases) {
@@ -65,7 +65,7 @@ async function mongodump(config: Config, dir: string): Promise<number | undefine
 
 /** mongorestore of mongodump's archives; --noIndexRestore because FerretDB refuses the `ns` field it sends. */
 async function mongorestore(config: Config, dir: string): Promise<number | undefined> {
-  const bin = process.env['MONGORESTORE_BIN'];
+  const bin = process.env['MONGORESTORE_BIN'] ?? servicesEnv()['MONGORESTORE_BIN'];
   if (!bin) return undefined;
   const started = performance.now();
   for (const db of config.mongo.databases) {

@@ -98,9 +98,16 @@ export async function up(opts: HarnessOptions = {}): Promise<RunningService[]> {
       result.push(await spec.external(override, ctx));
       continue;
     }
-    await spec.install(ctx);
+    let svc: RunningService;
     const started = Date.now();
-    const svc = await spec.start(ctx);
+    try {
+      await spec.install(ctx);
+      svc = await spec.start(ctx);
+    } catch (err) {
+      if (!spec.optional) throw err;
+      ctx.log(`not available, going on without it: ${(err as Error).message}`);
+      continue;
+    }
     ctx.log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     result.push(svc);
     writeState(result, opts);

@@ -7,5 +7,6 @@ import { minio } from './minio.ts';
 import { elasticsearch } from './elasticsearch.ts';
 import { influxdb } from './influxdb.ts';
 import { postgres } from './postgres.ts';
+import { mongoTools } from './mongo-tools.ts';
 
-export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres];
+export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres, mongoTools];

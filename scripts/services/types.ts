@@ -36,6 +36,8 @@ export interface ServiceSpec {
   install(ctx: ServiceContext): Promise<void>;
   /** Starts the server and resolves once it answers (bounded wait). */
   start(ctx: ServiceContext): Promise<RunningService>;
+  /** Not needed to run the bot: when it cannot be had, `up` says so and goes on without it. */
+  optional?: boolean;
   /** Describes a user-provided server (override URL) without starting anything. */
   external?(url: string, ctx: ServiceContext): Promise<RunningService>;
 }
