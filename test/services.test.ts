@@ -11,12 +11,14 @@ import { servicesEnv, testConfig } from './helpers/env.ts';
 describe('local services harness', () => {
   it('runs every service for real, each with a version and a loopback URL', () => {
     const services = inject('services');
-    expect(services.map((s) => s.name).sort()).toEqual(['elasticsearch', 'influxdb', 'minio', 'mongo', 'postgres', 'redis', 'sshd']);
+    expect(services.map((s) => s.name).sort()).toEqual(['elasticsearch', 'influxdb', 'minio', 'mongo', 'mongo-tools', 'postgres', 'redis', 'sshd']);
+    expect(services.find((s) => s.name === 'mongo-tools')?.version).toMatch(/^mongodump\/mongorestore 100\.\d+/);
     expect(services.find((s) => s.name === 'postgres')?.version).toMatch(/^PostgreSQL 17\.\d+$/);
     for (const s of services) {
       expect(s.real, s.name).toBe(true);
       expect(s.version, s.name).not.toMatch(/^(unknown|)$/);
-      expect(s.url, s.name).toMatch(/127\.0\.0\.1|localhost/);
+      // Every server listens on loopback; the tools are files.
+      expect(s.url, s.name).toMatch(s.name === 'mongo-tools' ? /^file:\/\// : /127\.0\.0\.1|localhost/);
     }
   });
 
