@@ -22,7 +22,8 @@ export interface RestoreOptions {
   /** Checkpoint hooks, so a resumed job does not blindly repeat a destructive step. */
   isDone?: (store: StoreName) => Promise<boolean>;
   onStoreStart?: (store: StoreName) => Promise<void>;
-  onStoreDone?: (store: StoreName, counts: Counts, ms: number) => Promise<void>;
+  /** `checked`: whether the set held counts that were compared (false: adopted sets, live ES snapshots). */
+  onStoreDone?: (store: StoreName, counts: Counts, ms: number, checked: boolean) => Promise<void>;
   /** The adapter refused before changing anything (its own checks of the artifacts failed). */
   onStoreUntouched?: (store: StoreName, reason: string) => Promise<void>;
 }
@@ -32,6 +33,8 @@ export interface StoreRestoreResult {
   counts: Counts;
   durationMs: number;
   skipped: boolean;
+  /** False when the set recorded no counts that bind (adopted legacy sets, live ES snapshots): nothing was compared. */
+  countsChecked: boolean;
 }
 
 export interface RestoreOutcome {
@@ -46,6 +49,12 @@ export function countMismatches(expected: Counts, actual: Counts): string[] {
   for (const [key, want] of Object.entries(expected)) {
     const got = actual[key] ?? 0;
     if (got !== want) out.push(`${key}: ${got} after restore, ${want} in the set`);
+  }
+  // Compared exactly: what the store holds beside the set's content is a difference too.
+  if (Object.keys(expected).length > 0) {
+    for (const [key, got] of Object.entries(actual)) {
+      if (!(key in expected) && got > 0) out.push(`${key}: ${got} after restore, not in the set`);
+    }
   }
   return out;
 }
@@ -80,7 +89,7 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
     const adapter = deps.adapters.get(store);
     if (!adapter) continue;
     if (await opts.isDone?.(store)) {
-      results.push({ store, counts: {}, durationMs: 0, skipped: true });
+      results.push({ store, counts: {}, durationMs: 0, skipped: true, countsChecked: false });
       continue;
     }
     const artifacts = manifest.artifacts.filter((a) => a.store === store) as Artifact[];
@@ -102,10 +111,11 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
     const mismatches = countMismatches(expected, counts);
     if (mismatches.length > 0) throw new StoreError(store, `restored, but the counts differ from the set:\n- ${mismatches.join('\n- ')}`);
     const ms = Date.now() - started;
-    await opts.onStoreDone?.(store, counts, ms);
+    const checked = Object.keys(expected).length > 0;
+    await opts.onStoreDone?.(store, counts, ms, checked);
     opts.onProgress?.({ store, message: `restored (${recordCount(store, counts)} records)` });
     logger.info({ store, label, ms }, 'store restored');
-    results.push({ store, counts, durationMs: ms, skipped: false });
+    results.push({ store, counts, durationMs: ms, skipped: false, countsChecked: checked });
   }
   return { manifest, manifestSha256: sha256, results };
 }

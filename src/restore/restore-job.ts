@@ -22,6 +22,7 @@ import { restoreResultCard } from '../slack/blocks/approval-card.ts';
 import { createCheckpoint, type RestoreCheckpoint, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
 import { watchMigrations, type ChangelogReader, type WatchResult } from './migrations.ts';
 import { createMigrationReader } from './migration-sources.ts';
+import { NOT_CHECKED } from './summary.ts';
 import { assertSafeRedeploy, deploy, restartDocker, stackDown } from './redeploy.ts';
 import { createStatusBoard, type StatusBoard } from './status-board.ts';
 import { failureMessage, stepTitle, storeStates, summaryMessage } from './summary.ts';
@@ -139,8 +140,8 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
       const prev = before.get(store);
       if (prev === 'pending') await cp.failUntouched(`restore:${store}`, reason);
     },
-    onStoreDone: async (store, counts, ms) => {
-      await cp.done(`restore:${store}`, { counts, durationMs: ms });
+    onStoreDone: async (store, counts, ms, checked) => {
+      await cp.done(`restore:${store}`, { counts, durationMs: ms, ...(checked ? {} : { note: NOT_CHECKED }) });
       await board.refresh();
     },
     onProgress: (p) => board.refreshSoon(`${p.store}: ${p.message}`),

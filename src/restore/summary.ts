@@ -141,6 +141,9 @@ export interface SummaryInput {
   totalMs: number;
 }
 
+/** A restored store whose set recorded no binding counts (adopted legacy set, snapshot under writes). */
+export const NOT_CHECKED = 'not checked: the set recorded no counts to compare';
+
 /** The final "Done" message: duration per step, counts per store, who asked and who approved. */
 export function summaryMessage(input: SummaryInput): Message {
   const people = `Requested by ${who(input.requestedBy)}, approved by ${input.approvedBy.map(who).join(', ') || 'nobody'}`;
@@ -149,7 +152,8 @@ export function summaryMessage(input: SummaryInput): Message {
     .filter((s) => s.name.startsWith('restore:'))
     .map((s) => {
       const entries = Object.entries(s.record.counts ?? {}).map(([k, v]) => countEntry(k, v));
-      return `• *${stepStore(s.name)}*: ${recordCount(stepStore(s.name), s.record.counts).toLocaleString('en')} records${entries.length > 0 ? ` (${entries.slice(0, 12).join(', ')}${entries.length > 12 ? ', …' : ''})` : ''}`;
+      const unchecked = s.record.note === NOT_CHECKED ? ` — _${NOT_CHECKED}_` : '';
+      return `• *${stepStore(s.name)}*: ${recordCount(stepStore(s.name), s.record.counts).toLocaleString('en')} records${entries.length > 0 ? ` (${entries.slice(0, 12).join(', ')}${entries.length > 12 ? ', …' : ''})` : ''}${unchecked}`;
     });
   const migr = input.migrations
     ? Object.entries(input.migrations.counts)
@@ -162,7 +166,7 @@ export function summaryMessage(input: SummaryInput): Message {
   const blocks: KnownBlock[] = [
     section(`*✅ ${head}*\n${people}`),
     section(`*Steps*\n${steps}`),
-    section(`*Counts per store (checked against the set)*\n${stores.join('\n') || '_none_'}`),
+    section(`*Counts per store (checked against the set unless said)*\n${stores.join('\n') || '_none_'}`),
   ];
   if (migr) blocks.push(section(`*Migrations applied*: ${migr}`));
   if (safety) blocks.push(context(safety));

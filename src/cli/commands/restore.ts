@@ -52,11 +52,13 @@ export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
   }
   printer.done();
   for (const r of outcome.results) {
-    // An adopted (legacy) set records no counts for some stores: nothing was compared for those.
+    // An adopted (legacy) set records no counts for some stores, and a snapshot taken under writes
+    // only indicative ones: nothing was compared for those, and the line says so.
     const recorded = outcome.manifest.artifacts.some((a) => a.store === r.store && Object.keys(a.counts).length > 0);
     const secs = (r.durationMs / 1000).toFixed(1);
-    if (recorded) printer.line(`✓ ${r.store}: ${recordCount(r.store, r.counts)} records restored and counted in ${secs} s`);
-    else printer.line(`✓ ${r.store}: ${recordCount(r.store, r.counts)} records restored in ${secs} s; counts not recorded (legacy set), nothing to compare`);
+    if (r.countsChecked) printer.line(`✓ ${r.store}: ${recordCount(r.store, r.counts)} records restored and counted in ${secs} s`);
+    else if (recorded) printer.line(`✓ ${r.store}: ${recordCount(r.store, r.counts)} records restored in ${secs} s; counts not checked (the set's counts were taken under writes: indicative only)`);
+    else printer.line(`✓ ${r.store}: ${recordCount(r.store, r.counts)} records restored in ${secs} s; counts not recorded (legacy set), not checked`);
   }
   printer.line(`Restore of ${label} finished. Redeploy OpenCRVS with FACTORY_RESET=no and let migrations run.`);
   return 0;

@@ -10,7 +10,7 @@ import { countSchema, healthSchema, recoverySchema, settingsByIndexSchema } from
  * (OpenCRVS v1.6+ has no `ocrvs` index, only `ocrvs-*`): _cat/indices would answer 404 for it, so
  * the settings API is asked with ignore_unavailable instead.
  */
-export async function matchingIndices(client: Client, patterns: string[]): Promise<string[]> {
+export async function matchingIndices(client: Client, patterns: string[], expand: 'open' | 'all' = 'open'): Promise<string[]> {
   if (patterns.length === 0) return [];
   const raw = await call('listing indices', () =>
     client.indices.getSettings({
@@ -18,7 +18,7 @@ export async function matchingIndices(client: Client, patterns: string[]): Promi
       name: 'index.uuid',
       ignore_unavailable: true,
       allow_no_indices: true,
-      expand_wildcards: 'open',
+      expand_wildcards: expand === 'all' ? ['open', 'closed'] : 'open',
     }),
   );
   return Object.keys(settingsByIndexSchema.parse(raw)).sort();
