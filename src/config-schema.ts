@@ -121,6 +121,14 @@ export const envSchema = z.object({
   MIGRATION_PROGRESS_SECONDS: z.coerce.number().positive().default(30),
   /** This many failed tasks of the migration service = a restart loop: stop waiting. */
   MIGRATION_MAX_FAILED_TASKS: positiveInt.default(3),
+  /** After the migrations, OpenCRVS's search reindex (v1.9+); default: the profile's (on from v1.9). */
+  REINDEX_AFTER_RESTORE: bool.optional(),
+  /** The auth and events services as the bot reaches them (inside OpenCRVS's overlay network). */
+  REINDEX_AUTH_URL: z.string().url().default('http://auth:4040'),
+  REINDEX_EVENTS_URL: z.string().url().default('http://events:5555'),
+  /** Instead of the HTTP calls: a command run on the manager node (e.g. the deployment's reindex script). */
+  REINDEX_COMMAND: z.string().min(1).optional(),
+  REINDEX_TIMEOUT_MINUTES: z.coerce.number().positive().default(120),
 
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-').optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-').optional(),

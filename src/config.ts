@@ -105,6 +105,8 @@ export interface RestoreConfig {
   migrationPollMs: number;
   migrationProgressMs: number;
   migrationMaxFailedTasks: number;
+  /** OpenCRVS's search reindex after the migrations (v1.9+). */
+  reindex: { enabled: boolean; authUrl: string; eventsUrl: string; command: string | undefined; timeoutMs: number };
 }
 
 /** The Slack surface: connection, roles and the restore approval policy. */
@@ -190,8 +192,13 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
   for (const f of env.BACKUP_FOLDERS ?? []) {
     if (!f.startsWith('/') || f.split('/').includes('..') || f === '/') throw new ConfigError('BACKUP_FOLDERS', `must list absolute folders (got "${f}")`);
   }
-  for (const name of ['REDEPLOY_COMMAND', 'DOCKER_RESTART_COMMAND'] as const) {
-    const why = dataClearingReason(env[name]);
+  if (env.ES_BACKUP === 'none' && env.REINDEX_AFTER_RESTORE === false) {
+    throw new ConfigError('REINDEX_AFTER_RESTORE', 'is false while ES_BACKUP=none: after a restore nothing would rebuild Elasticsearch');
+  }
+  for (const name of ['REDEPLOY_COMMAND', 'DOCKER_RESTART_COMMAND', 'REINDEX_COMMAND'] as const) {
+    const value = env[name];
+    if (value === undefined) continue;
+    const why = dataClearingReason(value);
     if (why) throw new ConfigError(name, `would clear the restored data: it ${why}`);
   }
   const repoLocation = env.ES_REPOSITORY_LOCATION ?? `${env.BACKUP_ROOT}/elasticsearch`;
@@ -263,6 +270,8 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       migrationPollMs: env.MIGRATION_POLL_SECONDS * 1000,
       migrationProgressMs: env.MIGRATION_PROGRESS_SECONDS * 1000,
       migrationMaxFailedTasks: env.MIGRATION_MAX_FAILED_TASKS,
+      // Filled by withProfile.
+      reindex: { enabled: false, authUrl: env.REINDEX_AUTH_URL, eventsUrl: env.REINDEX_EVENTS_URL, command: env.REINDEX_COMMAND, timeoutMs: env.REINDEX_TIMEOUT_MINUTES * 60_000 },
     },
     logLevel: env.LOG_LEVEL,
     slack: {
@@ -300,6 +309,7 @@ export function withProfile(config: Config, choice: ProfileChoice): Config {
     stores: env.BACKUP_STORES ?? choice.profile.stores.filter((s) => s !== 'elasticsearch' || env.ES_BACKUP === 'snapshot'),
     mongo: { ...config.mongo, databases: env.MONGO_DATABASES ?? [...choice.profile.mongoDatabases] },
     folders: { ...config.folders, folders: env.BACKUP_FOLDERS ?? [...choice.profile.folders] },
+    restore: { ...config.restore, reindex: { ...config.restore.reindex, enabled: env.REINDEX_AFTER_RESTORE ?? choice.profile.reindexAfterRestore } },
   };
 }
 

@@ -19,6 +19,8 @@ export interface Profile {
   postgresDatabases: string[];
   /** Folders OpenCRVS's script tars (`/data/vsexport`). */
   folders: string[];
+  /** After a restore and its migrations, OpenCRVS's search reindex (v1.9's restore.sh, last step). */
+  reindexAfterRestore: boolean;
 }
 
 const MONGO_V18 = ['hearth-dev', 'openhim-dev', 'user-mgnt', 'application-config', 'metrics', 'webhooks', 'performance', 'events'];
@@ -32,6 +34,7 @@ export const PROFILES: Record<OpencrvsVersion, Profile> = {
     mongoDatabases: MONGO_V18,
     postgresDatabases: [],
     folders: ['/data/vsexport'],
+    reindexAfterRestore: false,
   },
   'v1.9': {
     version: 'v1.9',
@@ -39,6 +42,7 @@ export const PROFILES: Record<OpencrvsVersion, Profile> = {
     mongoDatabases: MONGO_V19,
     postgresDatabases: ['events'],
     folders: ['/data/vsexport'],
+    reindexAfterRestore: true,
   },
   'v2.0': {
     version: 'v2.0',
@@ -46,6 +50,7 @@ export const PROFILES: Record<OpencrvsVersion, Profile> = {
     mongoDatabases: MONGO_V20,
     postgresDatabases: ['events'],
     folders: ['/data/vsexport'],
+    reindexAfterRestore: true,
   },
 };
 
