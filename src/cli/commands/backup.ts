@@ -4,7 +4,8 @@
  * in the history and reported to SLACK_CHANNEL when Slack is configured).
  */
 import { runPipelineInProcess } from '../../pipeline/in-process.ts';
-import { createPrinter, formatBytes } from '../output.ts';
+import { storeSizeText } from '../../report/blocks.ts';
+import { createPrinter } from '../output.ts';
 import type { Runtime } from '../../runtime.ts';
 import type { StoreName } from '../../stores/types.ts';
 
@@ -26,7 +27,9 @@ export async function backupCommand(rt: Runtime, o: BackupOptions): Promise<numb
   });
   printer.done();
   for (const s of result.stores) {
-    printer.line(s.ok ? `✓ ${s.store}: ${formatBytes(s.bytes)} in ${(s.durationMs / 1000).toFixed(1)} s` : `✗ ${s.store}: ${s.error ?? 'failed'}`);
+    const secs = `${(s.durationMs / 1000).toFixed(1)} s`;
+    const size = s.snapshot ? `${storeSizeText(s)}; ${secs}` : `${storeSizeText(s)} in ${secs}`;
+    printer.line(s.ok ? `✓ ${s.store}: ${size}` : `✗ ${s.store}: ${s.error ?? 'failed'}`);
   }
   if (result.verify.status !== 'skipped') printer.line(`verify: ${result.verify.status}`);
   if (result.offsite.status !== 'not-configured') printer.line(`offsite: ${result.offsite.status}${result.offsite.detail ? ` (${result.offsite.detail})` : ''}`);
