@@ -2,17 +2,15 @@
 import { Option } from 'commander';
 
 import { STORE_NAMES } from '../stores/types.ts';
-import { adoptCommand } from './commands/adopt.ts';
-import { auditCommand, type AuditOptions } from './commands/audit.ts';
-import { backupCommand, type BackupOptions } from './commands/backup.ts';
-import { configCheckCommand, type ConfigCheckOptions } from './commands/config-check.ts';
-import { decryptCommand } from './commands/decrypt.ts';
-import { historyCommand, type HistoryOptions } from './commands/history.ts';
-import { listCommand, type JsonOption } from './commands/list.ts';
-import { pruneCommand, type PruneOptions } from './commands/prune.ts';
-import { pullCommand } from './commands/pull.ts';
-import { restoreCommand, type RestoreOptions } from './commands/restore.ts';
-import { verifyCommand } from './commands/verify.ts';
+// Types only: a command's module (and the store clients it pulls in) is loaded when it runs, so
+// --help, --version and refused arguments answer at once.
+import type { AuditOptions } from './commands/audit.ts';
+import type { BackupOptions } from './commands/backup.ts';
+import type { ConfigCheckOptions } from './commands/config-check.ts';
+import type { HistoryOptions } from './commands/history.ts';
+import type { JsonOption } from './commands/list.ts';
+import type { PruneOptions } from './commands/prune.ts';
+import type { RestoreOptions } from './commands/restore.ts';
 import { dateValue, labelValue, storesValue, value, wholeNumber } from './option-values.ts';
 import type { CommandShape } from './program.ts';
 
@@ -32,7 +30,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: false,
     options: [new Option('--quiet', 'print only the services, not the configuration'), json()],
     examples: ['crvs-backup config check', 'crvs-backup config check --json | jq \'.services[] | select(.ok | not)\''],
-    select: (_l, o) => (rt) => configCheckCommand(rt, o),
+    select: (_l, o) => async (rt) => (await import('./commands/config-check.ts')).configCheckCommand(rt, o),
   }),
   shape<BackupOptions>({
     name: 'backup',
@@ -45,7 +43,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
       new Option('--wait-lock <SECONDS>', 'wait this long for a running backup or restore to finish').argParser(wholeNumber('--wait-lock', 0, 86_400, 'a number of seconds')).default(0),
     ],
     examples: ['crvs-backup backup', 'crvs-backup backup --label before-upgrade --stores mongo,minio --wait-lock 600'],
-    select: (_l, o) => (rt) => backupCommand(rt, o),
+    select: (_l, o) => async (rt) => (await import('./commands/backup.ts')).backupCommand(rt, o),
   }),
   shape<JsonOption>({
     name: 'list',
@@ -54,7 +52,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: false,
     options: [json()],
     examples: ['crvs-backup list', 'crvs-backup list --json | jq -r \'.[] | select(.complete) | .label\''],
-    select: (_l, o) => (rt) => listCommand(rt, o),
+    select: (_l, o) => async (rt) => (await import('./commands/list.ts')).listCommand(rt, o),
   }),
   shape<JsonOption>({
     name: 'verify',
@@ -63,7 +61,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: true,
     options: [json()],
     examples: ['crvs-backup verify 2026-11-26', 'crvs-backup verify 2026-11-26 --json'],
-    select: (l, o) => (rt) => verifyCommand(rt, l, o),
+    select: (l, o) => async (rt) => (await import('./commands/verify.ts')).verifyCommand(rt, l, o),
   }),
   shape<object>({
     name: 'adopt',
@@ -72,7 +70,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: true,
     options: [],
     examples: ['crvs-backup adopt 2026-11-20'],
-    select: (l) => (rt) => adoptCommand(rt, l),
+    select: (l) => async (rt) => (await import('./commands/adopt.ts')).adoptCommand(rt, l),
   }),
   shape<RestoreOptions>({
     name: 'restore',
@@ -81,7 +79,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: true,
     options: [new Option('--yes', 'confirm: current data is replaced and cannot be recovered'), stores('restore only these stores')],
     examples: ['crvs-backup restore 2026-11-26 --yes', 'crvs-backup restore 2026-11-26 --yes --stores minio'],
-    select: (l, o) => (rt) => restoreCommand(rt, l, o),
+    select: (l, o) => async (rt) => (await import('./commands/restore.ts')).restoreCommand(rt, l, o),
   }),
   shape<{ root?: string }>({
     name: 'pull',
@@ -90,7 +88,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: true,
     options: [root()],
     examples: ['crvs-backup pull 2026-11-26', 'crvs-backup pull 2026-11-26 --root /mnt/restore'],
-    select: (l, o) => (rt) => pullCommand(rt, l, o),
+    select: (l, o) => async (rt) => (await import('./commands/pull.ts')).pullCommand(rt, l, o),
   }),
   shape<{ root?: string }>({
     name: 'decrypt',
@@ -99,7 +97,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: true,
     options: [root()],
     examples: ['OFFSITE_ENCRYPTION_KEY_FILE=key crvs-backup decrypt 2026-11-26 --root ./recovered'],
-    select: (l, o) => (rt) => decryptCommand(rt, l, o),
+    select: (l, o) => async (rt) => (await import('./commands/decrypt.ts')).decryptCommand(rt, l, o),
   }),
   shape<HistoryOptions>({
     name: 'history',
@@ -108,7 +106,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: false,
     options: [new Option('--limit <N>', 'how many runs (1–1000)').argParser(wholeNumber('--limit', 1, 1000)).default(20), json()],
     examples: ['crvs-backup history --limit 5'],
-    select: (_l, o) => (rt) => historyCommand(rt, o),
+    select: (_l, o) => async (rt) => (await import('./commands/history.ts')).historyCommand(rt, o),
   }),
   shape<AuditOptions>({
     name: 'audit',
@@ -123,7 +121,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
       json(),
     ],
     examples: ['crvs-backup audit --since 2026-11-01 --user UBOB'],
-    select: (_l, o) => (rt) => auditCommand(rt, o),
+    select: (_l, o) => async (rt) => (await import('./commands/audit.ts')).auditCommand(rt, o),
   }),
   shape<PruneOptions>({
     name: 'prune',
@@ -132,7 +130,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     label: false,
     options: [new Option('--dry-run', 'say what would be removed, remove nothing')],
     examples: ['crvs-backup prune --dry-run'],
-    select: (_l, o) => (rt) => pruneCommand(rt, o),
+    select: (_l, o) => async (rt) => (await import('./commands/prune.ts')).pruneCommand(rt, o),
   }),
 ];
 

@@ -1,9 +1,7 @@
 /** The `crvs-backup` CLI: the same code the Slack jobs call. */
 import { CommanderError } from 'commander';
-import { loadConfig } from '../config.ts';
 import { BotError, userMessage } from '../errors.ts';
-import { createLogger } from '../log.ts';
-import { createRuntime, type Runtime } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 import { COMMANDS } from './commands.ts';
 import { FOOTER } from './help.ts';
 import { buildProgram } from './program.ts';
@@ -16,6 +14,8 @@ export async function main(argv: string[]): Promise<number> {
     program.parse(argv, { from: 'user' });
     const run = chosen.run;
     if (!run) return 2;
+    // Loaded only now: the store clients behind the runtime take a while to load, help does not need them.
+    const [{ loadConfig }, { createLogger }, { createRuntime }] = await Promise.all([import('../config.ts'), import('../log.ts'), import('../runtime.ts')]);
     const config = loadConfig();
     rt = createRuntime(config, createLogger(config.env.LOG_LEVEL === 'info' ? 'warn' : config.logLevel));
     return await run(rt);
