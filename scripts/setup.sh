@@ -26,4 +26,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
-say "system and npm packages present (Node.js $(node --version); checked in $(( ($(date +%s%N) - started) / 1000000 )) ms)"
+say "system and npm packages ready in $(( ($(date +%s%N) - started) / 1000000 )) ms (Node.js $(node --version))"
