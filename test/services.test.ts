@@ -10,7 +10,7 @@ import { servicesEnv } from './helpers/env.ts';
 describe('local services harness', () => {
   it('runs every service for real, each with a version and a loopback URL', () => {
     const services = inject('services');
-    expect(services.map((s) => s.name).sort()).toEqual(['elasticsearch', 'influxdb', 'minio', 'mongo', 'redis', 'sshd']);
+    expect(services.map((s) => s.name).sort()).toEqual(['elasticsearch', 'influxdb', 'minio', 'mongo', 'postgres', 'redis', 'sshd']);
     for (const s of services) {
       expect(s.real, s.name).toBe(true);
       expect(s.version, s.name).not.toMatch(/^(unknown|)$/);
