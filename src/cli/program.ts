@@ -13,6 +13,13 @@ import { fullName, parseError, usageOf } from './parse-errors.ts';
 /** What a parsed command line asks for: run it with a runtime built from the configuration. */
 export type Run = (rt: Runtime) => Promise<number>;
 
+/** Filled by the action of the command the command line names. */
+export interface Chosen {
+  run?: Run;
+  /** The command's words without the program's, e.g. `config check`, `decrypt`. */
+  command?: string;
+}
+
 /** One command: its words, what it takes, and how to run it with the parsed options. */
 export interface CommandShape<O> {
   /** `verify`, or `config check` for a sub-command. */
@@ -45,7 +52,7 @@ function group(parent: Command, word: string): Command {
   return speakOurWay(parent.command(word).usage('<command> [options]').helpCommand(false));
 }
 
-function leaf<O>(program: Command, shape: CommandShape<O>, chosen: { run?: Run }): void {
+function leaf<O>(program: Command, shape: CommandShape<O>, chosen: Chosen): void {
   const words = shape.name.split(' ');
   const last = words.pop() as string;
   let parent = program;
@@ -62,6 +69,7 @@ function leaf<O>(program: Command, shape: CommandShape<O>, chosen: { run?: Run }
     }
     // The option parsers above produced exactly these types.
     chosen.run = shape.select(label, cmd.opts() as O);
+    chosen.command = shape.name;
   });
   if (parent !== program) {
     parent.description(parent.commands.length === 1 ? cmd.description() : parent.commands.map((c) => `${c.name()}: ${c.description()}`).join('; '));
@@ -76,8 +84,8 @@ function term(c: Command): string {
 }
 
 /** The program and the slot its action fills; `parse` throws InputError or a CommanderError (exit 0). */
-export function buildProgram(shapes: ReadonlyArray<CommandShape<never>>, footer: string): { program: Command; chosen: { run?: Run } } {
-  const chosen: { run?: Run } = {};
+export function buildProgram(shapes: ReadonlyArray<CommandShape<never>>, footer: string): { program: Command; chosen: Chosen } {
+  const chosen: Chosen = {};
   const program = new Command('crvs-backup')
     .description('Verified backups and safe restores of an OpenCRVS deployment.')
     .usage('<command> [options]')
