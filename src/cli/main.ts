@@ -1,61 +1,28 @@
 /** The `crvs-backup` CLI: the same code the Slack jobs call. */
-import { loadConfig } from '../config.ts';
-import { resolveProfile } from '../profile/detect.ts';
+import { CommanderError } from 'commander';
 import { BotError, userMessage } from '../errors.ts';
-import { createLogger } from '../log.ts';
-import { createRuntime, type Runtime } from '../runtime.ts';
-import { parseArgs, type Args, type ArgSpec } from './args.ts';
-import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
-import { decryptCommand } from './commands/decrypt.ts';
-import { pullCommand } from './commands/pull.ts';
-import { adoptCommand } from './commands/adopt.ts';
-import { BACKUP_USAGE, backupCommand } from './commands/backup.ts';
-import { configCheckCommand } from './commands/config-check.ts';
-import { HISTORY_USAGE, historyCommand } from './commands/history.ts';
-import { listCommand } from './commands/list.ts';
-import { pruneCommand } from './commands/prune.ts';
-import { RESTORE_USAGE, restoreCommand } from './commands/restore.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { HELP } from './help.ts';
-
-type Command = (rt: Runtime, args: Args) => Promise<number>;
-
-/** Every command with what it accepts: bad arguments are refused (exit 2) before config or any connection. */
-const COMMANDS: Record<string, { run: Command } & ArgSpec> = {
-  'config check': { run: configCheckCommand, valued: [], switches: ['quiet'], positional: 'none', usage: 'crvs-backup config check [--quiet]' },
-  backup: { run: backupCommand, valued: ['label', 'stores', 'wait-lock'], switches: [], positional: 'none', usage: BACKUP_USAGE },
-  list: { run: listCommand, valued: [], switches: ['json'], positional: 'none', usage: 'crvs-backup list [--json]' },
-  verify: { run: verifyCommand, valued: [], switches: [], positional: 'label', usage: 'crvs-backup verify <label>' },
-  restore: { run: restoreCommand, valued: ['stores'], switches: ['yes'], positional: 'label', usage: RESTORE_USAGE },
-  adopt: { run: adoptCommand, valued: [], switches: [], positional: 'label', usage: 'crvs-backup adopt <label>' },
-  prune: { run: pruneCommand, valued: [], switches: ['dry-run'], positional: 'none', usage: 'crvs-backup prune [--dry-run]' },
-  pull: { run: pullCommand, valued: ['root'], switches: [], positional: 'label', usage: 'crvs-backup pull <label> [--root DIR]' },
-  decrypt: { run: decryptCommand, valued: ['root'], switches: [], positional: 'label', usage: 'crvs-backup decrypt <label> [--root DIR]' },
-  audit: { run: auditCommand, valued: ['user', 'request', 'since', 'limit'], switches: ['json'], positional: 'none', usage: AUDIT_USAGE },
-  history: { run: historyCommand, valued: ['limit'], switches: ['json'], positional: 'none', usage: HISTORY_USAGE },
-};
+import type { Runtime } from '../runtime.ts';
+import { COMMANDS } from './commands.ts';
+import { FOOTER } from './help.ts';
+import { buildProgram } from './program.ts';
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(HELP);
-    return argv.length === 0 ? 2 : 0;
-  }
-  const two = `${argv[0]} ${argv[1] ?? ''}`.trim();
-  const name = COMMANDS[two] ? two : (argv[0] as string);
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`crvs-backup: unknown command "${argv[0]}". Run crvs-backup --help.\n`);
-    return 2;
-  }
-  const rest = argv.slice(name.split(' ').length);
+  const { program, chosen } = buildProgram(COMMANDS, FOOTER);
   let rt: Runtime | undefined;
   try {
-    const args = parseArgs(rest, command.valued, command);
+    // Bad arguments are refused here (exit 2), before the configuration is read or anything connects.
+    program.parse(argv, { from: 'user' });
+    const run = chosen.run;
+    if (!run) return 2;
+    // Loaded only now: the store clients behind the runtime take a while to load, help does not need them.
+    const [{ loadConfig }, { createLogger }, { createRuntime }, { resolveProfile }] = await Promise.all([import('../config.ts'), import('../log.ts'), import('../runtime.ts'), import('../profile/detect.ts')]);
     // `decrypt` recovers files with only the key: it must not wait for servers that may not exist.
-    const config = name === 'decrypt' ? loadConfig() : await resolveProfile(loadConfig());
+    const config = chosen.command === 'decrypt' ? loadConfig() : await resolveProfile(loadConfig());
     rt = createRuntime(config, createLogger(config.env.LOG_LEVEL === 'info' ? 'warn' : config.logLevel));
-    return await command.run(rt, args);
+    return await run(rt);
   } catch (err) {
+    // --help and --version end parsing with exit code 0; what they print is already out.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     process.stderr.write(`crvs-backup: ${userMessage(err)}\n`);
     return err instanceof BotError ? err.exitCode : 1;
   } finally {

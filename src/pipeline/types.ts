@@ -78,6 +78,11 @@ export interface StoreLine {
   previousLabel?: string;
   /** True when it shrank by more than SHRINK_WARN_PERCENT. */
   shrank: boolean;
+  /**
+   * Elasticsearch: snapshots share the repository's files, so `bytes` is 0; these say what the
+   * snapshot added (incremental files) and how big the repository is, when recorded.
+   */
+  snapshot?: { addedBytes: number; addedFiles: number; repositoryBytes?: number };
 }
 
 export type StepStatus = 'ok' | 'failed' | 'skipped' | 'not-configured';

@@ -43,12 +43,24 @@ function title(r: PipelineResult): string {
   return `${HEADLINE[r.outcome]}: ${what}${r.label ? ` \`${r.label}\`` : ''}`;
 }
 
+/**
+ * A store's size as the reports show it: its bytes, or for Elasticsearch (whose snapshots share
+ * the repository) what the snapshot added and the repository's total, e.g.
+ * "added 3.2 MB in 12 files, repository 45 MB".
+ */
+export function storeSizeText(s: StoreLine): string {
+  if (!s.snapshot) return formatBytesShort(s.bytes);
+  const { addedBytes, addedFiles, repositoryBytes } = s.snapshot;
+  const added = addedFiles === 0 ? 'added nothing new' : `added ${formatBytesShort(addedBytes)} in ${formatCount(addedFiles)} file${addedFiles === 1 ? '' : 's'}`;
+  return repositoryBytes === undefined ? added : `${added}, repository ${formatBytesShort(repositoryBytes)}`;
+}
+
 /** One store's line, e.g. "✓ *mongo* 12 MB (−3 % vs 2026-11-25) · 1,234 records · 4.0 s". */
 export function storeLineText(s: StoreLine): string {
   if (!s.ok) return `✗ *${s.store}* failed after ${formatDuration(s.durationMs)}: ${escapeText(s.error ?? 'no reason recorded')}`;
   const change = s.changePercent === undefined ? '' : ` (${formatChange(s.changePercent)} vs ${s.previousLabel ?? 'previous'})`;
   const warn = s.shrank ? ' :warning: *shrank*' : '';
-  return `✓ *${s.store}* ${formatBytesShort(s.bytes)}${change}${warn} · ${formatCount(s.records)} records · ${formatDuration(s.durationMs)}`;
+  return `✓ *${s.store}* ${storeSizeText(s)}${change}${warn} · ${formatCount(s.records)} records · ${formatDuration(s.durationMs)}`;
 }
 
 export function offsiteText(r: PipelineResult): string {

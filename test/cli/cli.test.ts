@@ -48,6 +48,27 @@ describe('crvs-backup CLI', () => {
     expect(r.stdout).not.toContain(env['MINIO_SECRET_KEY']);
   });
 
+  it('config check --json: every service with its version, the configuration redacted; a service down is ok:false, exit 1', async () => {
+    const r = await runCli(['config', 'check', '--json'], env);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { valid: boolean; config: Record<string, string>; services: Array<{ name: string; ok: boolean; version?: string }>; notConfigured: unknown[] };
+    expect(report.valid).toBe(true);
+    expect(report.config['BACKUP_ROOT']).toBe(env['BACKUP_ROOT']);
+    expect(report.config['MINIO_SECRET_KEY']).toBe('[redacted]');
+    expect(r.stdout).not.toContain(env['MINIO_SECRET_KEY']);
+    const names = report.services.map((s) => s.name);
+    for (const name of ['redis', 'mongo', 'elasticsearch', 'influxdb', 'minio', 'backup server', 'manager node']) expect(names).toContain(name);
+    for (const s of report.services) expect(s, s.name).toMatchObject({ ok: true, version: expect.stringMatching(/\S/) });
+    expect(report.notConfigured).toEqual([]);
+
+    const down = await runCli(['config', 'check', '--json', '--quiet'], { ...env, MINIO_URL: 'http://127.0.0.1:9', CONNECT_TIMEOUT_SECONDS: '1', BACKUP_SERVER_HOST: '' });
+    expect(down.code).toBe(1);
+    const d = JSON.parse(down.stdout) as { config?: unknown; services: Array<{ name: string; ok: boolean; error?: string }>; notConfigured: Array<{ variable: string }> };
+    expect(d.config).toBeUndefined();
+    expect(d.services.find((s) => s.name === 'minio')).toMatchObject({ ok: false, error: expect.stringMatching(/\S/) });
+    expect(d.notConfigured.map((n) => n.variable)).toContain('BACKUP_SERVER_HOST');
+  });
+
   it('config check names a bad variable and exits 2', async () => {
     const r = await runCli(['config', 'check'], { ...env, BACKUP_SERVER_PORT: 'twenty-two' });
     expect(r.code).toBe(2);
@@ -64,6 +85,13 @@ describe('crvs-backup CLI', () => {
     expect(list.stdout).toMatch(new RegExp(`${label}.*complete`));
     const v = await runCli(['verify', label], env);
     expect(v.code).toBe(0);
+    const vj = await runCli(['verify', label, '--json'], env);
+    expect(vj.code).toBe(0);
+    const verified = JSON.parse(vj.stdout) as { label: string; ok: boolean; artifacts: number; stores: Array<{ store: string; ok: boolean; artifacts: number }>; problems: string[] };
+    expect(verified).toMatchObject({ label, ok: true, problems: [] });
+    expect(verified.stores.map((s) => s.store).sort()).toEqual([...config.stores].sort());
+    for (const s of verified.stores) expect(s, s.store).toMatchObject({ ok: true, artifacts: expect.any(Number) });
+    expect(verified.artifacts).toBe(verified.stores.reduce((n, s) => n + s.artifacts, 0));
 
     for (const s of config.stores as StoreName[]) await SEEDERS[s](config, { scale: 1, seed: 42 });
     expect(await fingerprintAll(config)).not.toEqual(before);
@@ -101,6 +129,12 @@ describe('crvs-backup CLI', () => {
     const saved = await readFile(mongoPath);
     await rm(mongoPath);
     await truncate(join(config.backupRoot, minioFile.path), 100);
+    const vj = await runCli(['verify', label, '--json'], env);
+    expect(vj.code).toBe(1);
+    const verified = JSON.parse(vj.stdout) as { ok: boolean; stores: Array<{ store: string; ok: boolean; problems: string[] }> };
+    expect(verified.ok).toBe(false);
+    expect(verified.stores.find((s) => s.store === 'mongo')?.problems.join('\n')).toContain(`${mongoFile.path}: missing`);
+    expect(verified.stores.find((s) => s.store === 'elasticsearch')).toMatchObject({ ok: true, problems: [] });
     const r = await runCli(['restore', label, '--yes'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${mongoFile.path}: missing`);

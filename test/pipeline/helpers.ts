@@ -10,6 +10,7 @@ import { startFakeSlack, type FakeSlack } from '../../src/fake-slack/index.ts';
 import { createHistoryStore, type HistoryStore } from '../../src/history/history.ts';
 import { createLogger } from '../../src/log.ts';
 import { createQueues, createRedis, type Queues } from '../../src/queue/queues.ts';
+import { createElasticsearchAdapter } from '../../src/stores/elasticsearch/index.ts';
 import { createInfluxAdapter } from '../../src/stores/influxdb/index.ts';
 import { createMongoAdapter } from '../../src/stores/mongo/index.ts';
 import type { StoreAdapter, StoreName } from '../../src/stores/types.ts';
@@ -62,6 +63,7 @@ export interface Env {
 const FACTORIES: Partial<Record<StoreName, (c: Config) => StoreAdapter>> = {
   mongo: (c) => createMongoAdapter(c, createLogger('silent')),
   influxdb: (c) => createInfluxAdapter(c, createLogger('silent')),
+  elasticsearch: (c) => createElasticsearchAdapter(c, createLogger('silent')),
 };
 
 /** A private world for one test: fresh queue prefix, backup root, Mongo database and Slack fake. */

@@ -17,6 +17,7 @@ import { nextNightlyRun, upsertSchedulers } from '../../src/queue/scheduler.ts';
 import { createReportClient } from '../../src/report/slack-client.ts';
 import { createSlackReporter } from '../../src/report/poster.ts';
 import { startWorkers } from '../../jobs/index.ts';
+import { seedElasticsearch } from '../../scripts/seed/elasticsearch.ts';
 import { servicesEnv } from '../helpers/env.ts';
 import { CHANNEL, closedPort, makeEnv, rootMessages, seedMongo, until, type Env } from './helpers.ts';
 
@@ -111,6 +112,40 @@ describe('nightly pipeline', () => {
       await workers.close();
     }
   }, 240_000);
+
+  it('the Elasticsearch line shows what each snapshot added and the repository size, not 0 B', async () => {
+    const e = await env({ BACKUP_STORES: 'elasticsearch' });
+    await seedElasticsearch(e.config, { scale: 0.1, seed: 21 });
+    const LINE = /✓ \*elasticsearch\* (added [\d.]+ (?:B|kB|MB) in (\d+) files?|added nothing new), repository ([\d.]+ (?:kB|MB))/;
+    async function run(label: string): Promise<{ line: RegExpExecArray; repositoryBytes: number }> {
+      const r = await runPipeline(pipelineDeps(e), { runId: label, trigger: 'schedule', requestedBy: 'schedule', label });
+      expect(r.outcome, r.problems.join('\n')).toBe('ok');
+      const report = rootMessages(e.fake).at(-1)?.blocks ?? '';
+      expect(report).not.toContain('*elasticsearch* 0 B');
+      const line = LINE.exec(report);
+      if (!line) throw new Error(`no Elasticsearch line with sizes in ${report}`);
+      const snapshot = r.stores.find((s) => s.store === 'elasticsearch')?.snapshot;
+      return { line, repositoryBytes: snapshot?.repositoryBytes ?? 0 };
+    }
+
+    const first = await run('es-report-1');
+    expect(Number(first.line[2])).toBeGreaterThan(0);
+    expect(first.repositoryBytes).toBeGreaterThan(0);
+
+    // Nothing changed: the next snapshot writes no new files, and the line says so.
+    const second = await run('es-report-2');
+    expect(second.line[1]).toBe('added nothing new');
+
+    // New documents: the snapshot adds their files and the repository grows.
+    const url = e.config.elasticsearch.url;
+    for (let i = 0; i < 20; i++) {
+      await fetch(new URL(`/ocrvs-1/_doc/added-${i}`, url), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compositionId: `added-${i}`, type: 'REGISTERED' }) });
+    }
+    await fetch(new URL('/ocrvs-1/_flush', url), { method: 'POST' });
+    const third = await run('es-report-3');
+    expect(Number(third.line[2])).toBeGreaterThan(0);
+    expect(third.repositoryBytes).toBeGreaterThan(second.repositoryBytes);
+  }, 180_000);
 
   it('one store failing (closed port): reported as PARTIAL with ✓ and ✗ lines, the reason and the on-call mention', async () => {
     const e = await env({ BACKUP_STORES: 'mongo,influxdb', INFLUX_URL: `http://127.0.0.1:${await closedPort()}` });

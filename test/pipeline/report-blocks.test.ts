@@ -52,6 +52,14 @@ describe('daily report', () => {
     expect(m.text).not.toContain('subteam');
   });
 
+  it('Elasticsearch: what the snapshot added and the repository size instead of a size of its own', () => {
+    const es = (snapshot: StoreLine['snapshot']): StoreLine => ({ store: 'elasticsearch', ok: true, bytes: 0, records: 500, durationMs: 3000, shrank: false, snapshot });
+    expect(storeLineText(es({ addedBytes: 3_200_000, addedFiles: 12, repositoryBytes: 45_000_000 }))).toBe('✓ *elasticsearch* added 3.2 MB in 12 files, repository 45 MB · 500 records · 3.0 s');
+    expect(storeLineText(es({ addedBytes: 0, addedFiles: 0, repositoryBytes: 45_000_000 }))).toBe('✓ *elasticsearch* added nothing new, repository 45 MB · 500 records · 3.0 s');
+    // The repository folder is not readable from here (ES on another host): only what was added.
+    expect(storeLineText(es({ addedBytes: 1500, addedFiles: 1 }))).toBe('✓ *elasticsearch* added 1.5 kB in 1 file · 500 records · 3.0 s');
+  });
+
   it('one store failing: shown as a failure with the reason and the on-call mention', () => {
     const stores: StoreLine[] = [
       { store: 'mongo', ok: true, bytes: 1000, records: 10, durationMs: 100, shrank: false },

@@ -134,8 +134,12 @@ describe('influxdb adapter (real influxd)', () => {
     const watched: Executor = {
       target: local.target,
       async run(argv, opts) {
+        // A backup of the small test database can end between two reads of the process list (it
+        // did, under load). A shell that runs the same argv and then lingers keeps that argv on
+        // view long enough to be read; influxd still gets its password only as the shell does.
+        const lingering = ['sh', '-c', '"$@"; s=$?; sleep 0.5; exit $s', 'sh', ...argv];
         let done = false;
-        const running = local.run(argv, opts).finally(() => {
+        const running = local.run(lingering, opts).finally(() => {
           done = true;
         });
         while (!done) {

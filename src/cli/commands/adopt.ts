@@ -1,17 +1,10 @@
 /** `crvs-backup adopt <label>`: makes a set written by the old OpenCRVS scripts restorable by the bot. */
 import { adoptLegacySet, NO_LEGACY_FILE } from '../../backup/adopt.ts';
-import { InputError } from '../../errors.ts';
 import { recordCount } from '../../stores/counts.ts';
 import type { Runtime } from '../../runtime.ts';
-import { allowOnly, type Args } from '../args.ts';
 import { createPrinter, formatBytes } from '../output.ts';
 
-const USAGE = 'crvs-backup adopt <label>';
-
-export async function adoptCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, [], USAGE);
-  const label = args.positional[0];
-  if (!label || args.positional.length > 1) throw new InputError(`Usage: ${USAGE}`);
+export async function adoptCommand(rt: Runtime, label: string): Promise<number> {
   const printer = createPrinter();
   const outcome = await adoptLegacySet(rt.deps, label, { onProgress: (p) => printer.progress(p) });
   printer.done();

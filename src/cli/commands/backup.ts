@@ -3,35 +3,33 @@
  * in this process (the same function as the bot's backup job, under the same shared lock; recorded
  * in the history and reported to SLACK_CHANNEL when Slack is configured).
  */
-import { assertLabel } from '../../backup/labels.ts';
-import { InputError } from '../../errors.ts';
 import { runPipelineInProcess } from '../../pipeline/in-process.ts';
-import { parseStores } from './stores-flag.ts';
-import { allowOnly, stringFlag, type Args } from '../args.ts';
-import { createPrinter, formatBytes } from '../output.ts';
+import { storeSizeText } from '../../report/blocks.ts';
+import { createPrinter } from '../output.ts';
 import type { Runtime } from '../../runtime.ts';
+import type { StoreName } from '../../stores/types.ts';
 
-export const BACKUP_USAGE = 'crvs-backup backup [--label L] [--stores mongo,elasticsearch,influxdb,minio] [--wait-lock SECONDS]';
+export interface BackupOptions {
+  label?: string;
+  stores?: StoreName[];
+  waitLock: number;
+}
 
-export async function backupCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['label', 'stores', 'wait-lock'], BACKUP_USAGE);
-  const wait = stringFlag(args, 'wait-lock') ?? '0';
-  const waitSeconds = Number(wait);
-  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 86_400) throw new InputError(`--wait-lock must be a number of seconds (0–86400), not "${wait}"`);
-  const label = stringFlag(args, 'label');
-  // Refused here (exit 2) rather than by the pipeline, which would record a failed run.
-  if (label !== undefined) assertLabel(label);
-  const stores = parseStores(stringFlag(args, 'stores'));
+export async function backupCommand(rt: Runtime, o: BackupOptions): Promise<number> {
+  // The label was checked while parsing (exit 2) rather than by the pipeline, which would record a failed run.
+  const { label, stores } = o;
   const printer = createPrinter();
   const result = await runPipelineInProcess(rt, {
     label,
     stores,
     onProgress: (p) => printer.progress(p),
-    lockWaitMs: waitSeconds * 1000,
+    lockWaitMs: o.waitLock * 1000,
   });
   printer.done();
   for (const s of result.stores) {
-    printer.line(s.ok ? `✓ ${s.store}: ${formatBytes(s.bytes)} in ${(s.durationMs / 1000).toFixed(1)} s` : `✗ ${s.store}: ${s.error ?? 'failed'}`);
+    const secs = `${(s.durationMs / 1000).toFixed(1)} s`;
+    const size = s.snapshot ? `${storeSizeText(s)}; ${secs}` : `${storeSizeText(s)} in ${secs}`;
+    printer.line(s.ok ? `✓ ${s.store}: ${size}` : `✗ ${s.store}: ${s.error ?? 'failed'}`);
   }
   if (result.verify.status !== 'skipped') printer.line(`verify: ${result.verify.status}`);
   if (result.offsite.status !== 'not-configured') printer.line(`offsite: ${result.offsite.status}${result.offsite.detail ? ` (${result.offsite.detail})` : ''}`);

@@ -9,7 +9,6 @@ import { withTimeout } from '../../backup/deps.ts';
 import { userMessage } from '../../errors.ts';
 import { createExecutor } from '../../exec/index.ts';
 import type { Runtime } from '../../runtime.ts';
-import { allowOnly, type Args } from '../args.ts';
 
 interface Probe {
   name: string;
@@ -58,7 +57,7 @@ async function openSecretFiles(config: Config): Promise<string[]> {
     if (!file) continue;
     const mode = await stat(file).then((s) => s.mode & 0o777, () => undefined);
     if (mode !== undefined && (mode & 0o077) !== 0) {
-      out.push(`! ${name} (${file}) is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it`);
+      out.push(`${name} (${file}) is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it`);
     }
   }
   return out;
@@ -76,24 +75,57 @@ export function profileLine(config: Config): string {
   return `OpenCRVS ${profile.version} (${source}: ${reason})\n  stores: ${config.stores.join(', ')}\n  MongoDB databases: ${config.mongo.databases.join(', ')}${config.stores.includes('postgres') ? `\n  PostgreSQL databases: ${config.postgres.databases.join(', ')} (a restore brings back ${config.postgres.restoreSchemas.includes('*') ? 'every schema' : `schema ${config.postgres.restoreSchemas.join(', ')}`})` : ''}`;
 }
 
-export async function configCheckCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['quiet'], 'crvs-backup config check [--quiet]');
-  if (!args.flags.has('quiet')) process.stdout.write(`Configuration is valid:\n${summary(rt.config)}\n\n${profileLine(rt.config)}\n\nServices:\n`);
-  let failures = 0;
-  const results = await Promise.all(
-    probes(rt).map(async (p) => {
+/** The profile as `--json` shows it. */
+function profileJson(config: Config): Record<string, unknown> {
+  return { version: config.profile.profile.version, source: config.profile.source, reason: config.profile.reason, stores: config.stores, mongoDatabases: config.mongo.databases, postgresDatabases: config.stores.includes('postgres') ? config.postgres.databases : [] };
+}
+
+/** One service's answer: reachable with its version, or why not. */
+export interface ServiceCheck {
+  name: string;
+  ok: boolean;
+  version?: string;
+  error?: string;
+}
+
+export interface ConfigCheckOptions {
+  quiet?: boolean;
+  json?: boolean;
+}
+
+const NOT_CONFIGURED = {
+  backupServer: { name: 'backup server', variable: 'BACKUP_SERVER_HOST', consequence: 'no offsite copies' },
+  manager: { name: 'manager node', variable: 'MANAGER_HOST', consequence: 'no redeploy after a restore' },
+} as const;
+
+async function checkServices(rt: Runtime): Promise<ServiceCheck[]> {
+  return Promise.all(
+    probes(rt).map(async (p): Promise<ServiceCheck> => {
       try {
-        const v = await withTimeout(p.name, rt.config.connectTimeoutMs * 3, undefined, () => p.run(), { graceMs: 0 });
-        return `✓ ${p.name.padEnd(14)} reachable: ${v}`;
+        const version = await withTimeout(p.name, rt.config.connectTimeoutMs * 3, undefined, () => p.run(), { graceMs: 0 });
+        return { name: p.name, ok: true, version };
       } catch (err) {
-        failures++;
-        return `✗ ${p.name.padEnd(14)} NOT reachable: ${userMessage(err)}`;
+        return { name: p.name, ok: false, error: userMessage(err) };
       }
     }),
   );
-  if (!rt.config.backupServer) results.push('- backup server  not configured (BACKUP_SERVER_HOST): no offsite copies');
-  if (!rt.config.manager) results.push('- manager node   not configured (MANAGER_HOST): no redeploy after a restore');
-  results.push(...(await openSecretFiles(rt.config)));
-  process.stdout.write(`${results.join('\n')}\n`);
-  return failures > 0 ? 1 : 0;
+}
+
+export async function configCheckCommand(rt: Runtime, o: ConfigCheckOptions): Promise<number> {
+  const { config } = rt;
+  const services = await checkServices(rt);
+  const notConfigured = (['backupServer', 'manager'] as const).filter((k) => !config[k]).map((k) => NOT_CONFIGURED[k]);
+  const warnings = await openSecretFiles(config);
+  const exitCode = services.some((s) => !s.ok) ? 1 : 0;
+  if (o.json) {
+    const report = { valid: true, config: o.quiet ? undefined : redactedEnv(config.env), opencrvs: profileJson(config), services, notConfigured, warnings };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return exitCode;
+  }
+  if (!o.quiet) process.stdout.write(`Configuration is valid:\n${summary(config)}\n\n${profileLine(config)}\n\nServices:\n`);
+  const lines = services.map((s) => (s.ok ? `✓ ${s.name.padEnd(14)} reachable: ${s.version ?? ''}` : `✗ ${s.name.padEnd(14)} NOT reachable: ${s.error ?? ''}`));
+  for (const n of notConfigured) lines.push(`- ${n.name.padEnd(14)} not configured (${n.variable}): ${n.consequence}`);
+  lines.push(...warnings.map((w) => `! ${w}`));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return exitCode;
 }

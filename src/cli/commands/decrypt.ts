@@ -6,17 +6,11 @@
 import { decryptSet, loadOffsiteKey } from '../../crypto/index.ts';
 import { InputError } from '../../errors.ts';
 import type { Runtime } from '../../runtime.ts';
-import { allowOnly, stringFlag, type Args } from '../args.ts';
 
-const USAGE = 'crvs-backup decrypt <label> [--root DIR]';
-
-export async function decryptCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['root'], USAGE);
-  const label = args.positional[0];
-  if (!label) throw new InputError(`Usage: ${USAGE}`);
+export async function decryptCommand(rt: Runtime, label: string, o: { root?: string }): Promise<number> {
   const key = loadOffsiteKey(rt.config);
   if (!key) throw new InputError('No key: set OFFSITE_ENCRYPTION_KEY_FILE (a file holding the key) or OFFSITE_ENCRYPTION_KEY');
-  const root = stringFlag(args, 'root') ?? rt.config.backupRoot;
+  const root = o.root ?? rt.config.backupRoot;
   const r = await decryptSet({ root, label, key });
   process.stdout.write(`✓ ${label}: ${r.files} files decrypted under ${root}; checksums match the manifest\n`);
   return 0;

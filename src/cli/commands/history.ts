@@ -1,22 +1,19 @@
 /** `crvs-backup history [--limit N] [--json]`: the outcome of every recent run, newest first. */
-import { InputError } from '../../errors.ts';
 import { openConnections } from '../../pipeline/in-process.ts';
 import type { Runtime } from '../../runtime.ts';
-import { allowOnly, stringFlag, type Args } from '../args.ts';
 
-export const HISTORY_USAGE = 'crvs-backup history [--limit N] [--json]';
+export interface HistoryOptions {
+  limit: number;
+  json?: boolean;
+}
 
 const MARK: Record<string, string> = { ok: '✓', partial: '✗', failed: '✗', skipped: '✗', running: '…' };
 
-export async function historyCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['limit', 'json'], HISTORY_USAGE);
-  const raw = stringFlag(args, 'limit') ?? '20';
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InputError(`--limit must be a whole number from 1 to 1000, not "${raw}"`);
+export async function historyCommand(rt: Runtime, o: HistoryOptions): Promise<number> {
   const conn = await openConnections(rt);
   try {
-    const entries = await conn.history.list(limit);
-    if (args.flags.has('json')) {
+    const entries = await conn.history.list(o.limit);
+    if (o.json) {
       process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       return 0;
     }

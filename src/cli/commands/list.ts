@@ -3,13 +3,16 @@ import { isComplete, listManifests, listOrphanLabels } from '../../backup/manife
 import type { Runtime } from '../../runtime.ts';
 import { summarize } from '../../core/core.ts';
 import { formatBytes } from '../output.ts';
-import { allowOnly, type Args } from '../args.ts';
 
-export async function listCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['json'], 'crvs-backup list [--json]');
+/** The options of commands whose only option is `--json`. */
+export interface JsonOption {
+  json?: boolean;
+}
+
+export async function listCommand(rt: Runtime, o: JsonOption): Promise<number> {
   const sets = await listManifests(rt.config.backupRoot);
   const orphans = await listOrphanLabels(rt.config.backupRoot, new Set(sets.map((s) => s.manifest.label)));
-  if (args.flags.has('json')) {
+  if (o.json) {
     const rows = sets.map(({ manifest, sha256 }) => summarize(manifest, sha256, 'local'));
     process.stdout.write(`${JSON.stringify([...rows, ...orphans.map((label) => ({ label, complete: false, manifest: false }))], null, 2)}\n`);
     return 0;

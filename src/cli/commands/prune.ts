@@ -4,11 +4,13 @@ import { pruneLocal } from '../../backup/retention.ts';
 import { acquireLock } from '../../lock.ts';
 import { openConnections } from '../../pipeline/in-process.ts';
 import type { Runtime } from '../../runtime.ts';
-import { allowOnly, type Args } from '../args.ts';
 
-export async function pruneCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['dry-run'], 'crvs-backup prune [--dry-run]');
-  const dryRun = args.flags.has('dry-run');
+export interface PruneOptions {
+  dryRun?: boolean;
+}
+
+export async function pruneCommand(rt: Runtime, o: PruneOptions): Promise<number> {
+  const dryRun = o.dryRun === true;
   const conn = await openConnections(rt);
   let r: Awaited<ReturnType<typeof pruneLocal>>;
   try {

@@ -6,17 +6,11 @@ import { loadOffsiteKey, decryptSet } from '../../crypto/index.ts';
 import { InputError } from '../../errors.ts';
 import { pullSet } from '../../offsite/index.ts';
 import type { Runtime } from '../../runtime.ts';
-import { allowOnly, stringFlag, type Args } from '../args.ts';
 import { formatBytes } from '../output.ts';
 
-const USAGE = 'crvs-backup pull <label> [--root DIR]';
-
-export async function pullCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['root'], USAGE);
-  const label = args.positional[0];
-  if (!label) throw new InputError(`Usage: ${USAGE}`);
+export async function pullCommand(rt: Runtime, label: string, o: { root?: string }): Promise<number> {
   if (!rt.config.backupServer) throw new InputError('No backup server is configured (BACKUP_SERVER_HOST, _USER, _KEY_FILE, _HOST_KEY)');
-  const root = stringFlag(args, 'root') ?? rt.config.backupRoot;
+  const root = o.root ?? rt.config.backupRoot;
   const r = await pullSet({ config: rt.config, label, localRoot: root });
   process.stdout.write(`✓ pulled ${label}: ${r.files} files, ${formatBytes(r.bytes)} (${r.skipped} already here) into ${root}\n`);
   if (!r.encrypted) return 0;

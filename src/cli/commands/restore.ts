@@ -3,30 +3,29 @@ import { restoreSet } from '../../backup/restore-set.ts';
 import { recordCount } from '../../stores/counts.ts';
 import { InputError } from '../../errors.ts';
 import type { Runtime } from '../../runtime.ts';
-import { allowOnly, stringFlag, type Args } from '../args.ts';
 import { createPrinter } from '../output.ts';
-import { parseStores } from './stores-flag.ts';
 import { acquireLock } from '../../lock.ts';
 import { openConnections } from '../../pipeline/in-process.ts';
 import { createAuditLog } from '../../audit/log.ts';
 import { userMessage } from '../../errors.ts';
 import { userInfo } from 'node:os';
+import type { StoreName } from '../../stores/types.ts';
 
-export const RESTORE_USAGE = 'crvs-backup restore <label> --yes [--stores mongo,elasticsearch,influxdb,minio]';
+export interface RestoreOptions {
+  yes?: boolean;
+  stores?: StoreName[];
+}
 
-export async function restoreCommand(rt: Runtime, args: Args): Promise<number> {
-  allowOnly(args, ['yes', 'stores'], RESTORE_USAGE);
-  const label = args.positional[0];
-  if (!label) throw new InputError(`Usage: ${RESTORE_USAGE}`);
-  const stores = parseStores(stringFlag(args, 'stores'));
+export async function restoreCommand(rt: Runtime, label: string, o: RestoreOptions): Promise<number> {
+  const { stores } = o;
   const audit = createAuditLog(rt.config.backupRoot);
   const who = `cli:${userInfo().username}`;
   const action = `restore ${label}${stores ? ` --stores ${stores.join(',')}` : ''}`;
-  if (!args.flags.has('yes')) {
+  if (!o.yes) {
     await audit.append({ user: who, action, outcome: 'refused', detail: 'no --yes' });
     throw new InputError(
       `Refusing to restore without --yes: a restore REPLACES all current data of ${stores?.join(', ') ?? 'every store'} with the set ${label} and cannot be undone. ` +
-        `Check the set first with \`crvs-backup verify ${label}\`, then run: ${RESTORE_USAGE.replace('<label>', label)}`,
+        `Check the set first with \`crvs-backup verify ${label}\`, then run: crvs-backup restore ${label} --yes${stores ? ` --stores ${stores.join(',')}` : ''}`,
       'confirmation_required',
     );
   }

@@ -9,6 +9,7 @@ import type { Artifact, Counts, StoreAdapter, StoreContext } from '../types.ts';
 import { adoptSnapshot } from './adopt.ts';
 import { serverCompat } from './compat.ts';
 import { STORE, connect, type EsConnection } from './connection.ts';
+import { snapshotFigures } from './figures.ts';
 import { deleteIndices, docCounts, existingIndices, matchingIndices, waitForRecovery } from './indices.ts';
 import { deleteSnapshot, ensureRepository, getSnapshot, snapshotName, startRestore, takeSnapshot } from './snapshots.ts';
 import { parseMeta, repositoryFolderProblems, sha256, snapshotProblems, type SnapshotMeta } from './verify.ts';
@@ -76,7 +77,9 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
     const after = await docCounts(client, indices);
     const countsStable = indices.every((i) => before[i] === after[i]);
     if (!countsStable) logger.warn({ snapshot }, 'documents changed while the snapshot ran; counts are indicative');
-    logger.info({ snapshot, uuid: info.uuid, indices: indices.length }, 'elasticsearch snapshot taken');
+    // What an operator reads in the report instead of a size: what this snapshot added, and the repository's total.
+    const figures = await snapshotFigures(client, repo.name, snapshot, es.repositoryLocalPath);
+    logger.info({ snapshot, uuid: info.uuid, indices: indices.length, ...figures }, 'elasticsearch snapshot taken');
     return [
       {
         store: STORE,
@@ -86,7 +89,7 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
         sha256: sha256(info.uuid),
         counts: before,
         durationMs: Date.now() - started,
-        meta: { snapshot, uuid: info.uuid, repository: repo.name, indices, countsStable },
+        meta: { snapshot, uuid: info.uuid, repository: repo.name, indices, countsStable, ...figures },
       },
     ];
   }

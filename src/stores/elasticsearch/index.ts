@@ -3,3 +3,4 @@ export { createElasticsearchAdapter, ES_ARTIFACT_PATH, type ElasticsearchAdapter
 export { connect, compatibilityHeaders, serverVersion, type EsConnection } from './connection.ts';
 export { snapshotName } from './snapshots.ts';
 export { matchingIndices, docCounts } from './indices.ts';
+export { recordedFigures, type SnapshotFigures } from './figures.ts';

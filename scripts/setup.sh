@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs whatever the bot and its tests need and is missing — system packages, npm packages —
+# saying what and why; prints one line when everything is already there. The local services are
+# built and started by the harness (scripts/services) when `npm start` or the suite needs them.
+# Called by `npm start` (scripts/start.sh) and `npm test` (scripts/test.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf 'setup: %s\n' "$*" >&2; }
+started=$(date +%s%N)
+
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+  say "Node.js $(node --version) is too old: use Node.js 24 LTS (22 and 20 also work)"
+  exit 1
+fi
+
+bash scripts/install-system.sh
+
+# npm packages: installed when node_modules does not match package-lock.json (a fresh clone, a pull
+# that changed dependencies). The stamp is the lock file's hash, written after a successful `npm ci`.
+stamp=node_modules/.crvs-lock-sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  if [ -d node_modules ]; then say "installing npm packages (npm ci): package-lock.json changed since node_modules was installed"
+  else say "installing npm packages (npm ci): node_modules is missing"; fi
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+say "system and npm packages ready in $(( ($(date +%s%N) - started) / 1000000 )) ms (Node.js $(node --version))"
