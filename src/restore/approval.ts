@@ -87,6 +87,11 @@ export interface ApprovalStore {
   expire(id: string): Promise<SimpleResult>;
   /** Ids of pending requests whose expiry is at or before `now`. */
   due(now?: number): Promise<string[]>;
+  /**
+   * An approved request whose restore could not be queued: void, with the reason, so the card no
+   * longer says "queued". Only an `approved` request changes; returns whether it did.
+   */
+  notQueued(id: string, reason: string): Promise<boolean>;
 }
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'cancelled', 'expired', 'void'];
@@ -255,6 +260,15 @@ export function createApprovalStore(opts: { redis: Redis; prefix?: string; now?:
     },
     async due(at = now()) {
       return redis.zrangebyscore(pendingKey, '-inf', String(at));
+    },
+    async notQueued(id, reason) {
+      const changed = await redis.eval(
+        "if redis.call('HGET', KEYS[1], 'status') ~= 'approved' then return 0 end redis.call('HSET', KEYS[1], 'status', 'void', 'reason', ARGV[1]) return 1",
+        1,
+        key(id),
+        reason.slice(0, 500),
+      );
+      return changed === 1;
     },
   };
 }

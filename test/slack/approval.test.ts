@@ -14,6 +14,20 @@ afterEach(async () => {
 });
 
 describe('restore approval', () => {
+  it('an approved restore that cannot be queued: the card says so (void, with why) instead of "queued"', async () => {
+    bot.core.enqueueRestore = async () => {
+      throw new Error('Redis is unreachable');
+    };
+    const card = await requestRestore(bot, USERS.operator);
+    await click(bot, card, USERS.approverA, 'approve');
+    await cardWhere(bot, card, (t) => t.includes('1 of 2'), 'one approval');
+    await click(bot, card, USERS.approverB, 'approve');
+    const after = await cardWhere(bot, card, (t) => t.includes('*Void*'), 'the void card');
+    expect(cardText(after)).toContain('could not be queued (Redis is unreachable)');
+    expect(cardText(after)).not.toContain('is queued');
+    expect(hasButtons(after)).toBe(false);
+  });
+
   it('a set without PostgreSQL (made on v1.8) says before approval that PostgreSQL is left as it is', async () => {
     bot.core.untouched = ['postgres'];
     const card = await requestRestore(bot, USERS.operator);

@@ -78,7 +78,9 @@ export function register(app: App, deps: SlackDeps): void {
       });
       return created ? `approved: restore queued ${jobId}` : `approved: restore ${jobId} already queued`;
     } catch (err) {
-      await deps.client.chat.postMessage({ channel: req.channel, thread_ts: req.ts, text: `:x: The restore was approved but could not be queued: ${errText(err)}` });
+      // The card must not go on saying "queued; progress follows": the request turns void, with why.
+      await deps.approvals.notQueued(req.id, `approved, but the restore could not be queued (${errText(err)})`);
+      await deps.client.chat.postMessage({ channel: req.channel, thread_ts: req.ts, text: `:x: The restore was approved but could not be queued: ${errText(err)}. Nothing was restored; request it again.` });
       return `approved: enqueue failed: ${errText(err)}`;
     }
   }
