@@ -35,6 +35,8 @@ export interface FakeSlack {
   setRateLimit(method: string, opts: { times: number; retryAfterSec: number }): void;
   addUser(user: FakeUser): void;
   setUsergroup(id: string, users: string[]): void;
+  /** The group is gone (usergroups.users.list answers no_such_subteam), as when it is deleted or the API fails. */
+  removeUsergroup(id: string): void;
   message(channel: string, ts: string): FakeMessage | undefined;
   thread(channel: string, ts: string): FakeMessage[];
   /** A new response_url for a command or click by `user` in `channel`. */
@@ -163,6 +165,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     setRateLimit: (method, o) => state.rateLimits.set(method, { ...o }),
     addUser: (u) => state.users.set(u.id, u),
     setUsergroup: (id, users) => state.usergroups.set(id, users),
+    removeUsergroup: (id) => void state.usergroups.delete(id),
     message: (c, ts) => state.find(c, ts),
     thread: (c, ts) => state.thread(c, ts),
     responseUrl(ctx) {

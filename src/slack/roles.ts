@@ -7,8 +7,16 @@
 import type { WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { BotError } from '../errors.ts';
 
 export type Role = 'operator' | 'approver';
+
+/** A group that decides a role could not be read, and what was last read of it is too old to trust. */
+export class RolesUnavailableError extends BotError {
+  constructor(role: Role, group: string) {
+    super('roles_unavailable', `Cannot check the ${role} group <!subteam^${group}> right now (Slack's user group API is failing), and its last known members are too old to trust: try again in a few minutes.`);
+  }
+}
 
 export interface Roles {
   has(user: string, role: Role): Promise<boolean>;
@@ -20,6 +28,12 @@ export interface RolesOptions {
   logger: Logger;
   /** How long a group's member list and a user's status are trusted (default 5 min). */
   cacheMs?: number;
+  /**
+   * While the group API fails, how old the last member list read may be and still decide (default
+   * 15 min): past that, a click is refused with a clear message rather than decided on who was a
+   * member long ago (someone removed from the approver group meanwhile must not count).
+   */
+  maxStaleMs?: number;
 }
 
 interface Cached<T> {
@@ -57,7 +71,8 @@ export function createRoles(opts: RolesOptions): Roles {
     approver: new Set(opts.config.approvers),
   };
   const groups: Record<Role, string | undefined> = { operator: opts.config.operatorGroup, approver: opts.config.approverGroup };
-  const lastGood = new Map<string, Set<string>>();
+  const maxStale = opts.maxStaleMs ?? 15 * 60_000;
+  const lastGood = new Map<string, { members: Set<string>; at: number }>();
 
   const groupMembers = cachedLookup(ttl, async (group) => {
     const res = await opts.client.usergroups.users.list({ usergroup: group });
@@ -70,23 +85,26 @@ export function createRoles(opts: RolesOptions): Roles {
     return Boolean(u && !u.deleted && !u.is_bot && !u.is_restricted && !u.is_ultra_restricted);
   });
 
-  async function inGroup(group: string, user: string): Promise<boolean> {
+  async function inGroup(role: Role, group: string, user: string): Promise<boolean> {
     try {
       const members = await groupMembers(group);
-      lastGood.set(group, members);
+      const known = lastGood.get(group);
+      if (known?.members !== members) lastGood.set(group, { members, at: Date.now() });
       return members.has(user);
     } catch (err) {
-      // Free workspaces have no user groups and the API is Tier 2: fall back to the id list and
-      // the last member list we saw, and say so in the log.
+      // The API is Tier 2 and can fail for a while: the last member list read decides, for a bounded
+      // time only, and the log says so. Past that, refuse clearly (never guess).
       log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'user group lookup failed');
-      return lastGood.get(group)?.has(user) ?? false;
+      const known = lastGood.get(group);
+      if (known && Date.now() - known.at <= maxStale) return known.members.has(user);
+      throw new RolesUnavailableError(role, group);
     }
   }
 
   return {
     async has(user, role) {
       const group = groups[role];
-      const listed = lists[role].has(user) || (group !== undefined && (await inGroup(group, user)));
+      const listed = lists[role].has(user) || (group !== undefined && (await inGroup(role, group, user)));
       if (!listed) return false;
       try {
         return await activeMember(user);
