@@ -1,5 +1,5 @@
 /** Seeds every store with a deterministic OpenCRVS-shaped deployment of one version. */
-import pg from 'pg';
+import { newPgClient } from '../../src/stores/postgres/index.ts';
 import { MongoClient } from 'mongodb';
 import { withProfile, type Config } from '../../src/config.ts';
 import { PROFILES, type OpencrvsVersion } from '../../src/profile/profiles.ts';
@@ -61,8 +61,7 @@ async function dropMongo(config: Config, databases: string[]): Promise<void> {
 /** A v1.8 deployment has no PostgreSQL: its `events` database goes, when a server is there at all. */
 async function dropPostgres(config: Config): Promise<void> {
   const p = config.postgres;
-  const c = new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: 'postgres', connectionTimeoutMillis: config.connectTimeoutMs });
-  c.on('error', () => undefined);
+  const c = newPgClient(config, 'postgres');
   try {
     await c.connect();
   } catch {

@@ -6,16 +6,15 @@
  * (md5 of seed and row number), so a seed always gives the same data and scale 10 takes seconds.
  * The database is dropped first. Counts are keyed like the adapter's (`<db>.<schema>.<table>`).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../../src/config.ts';
-import { countTables } from '../../src/stores/postgres/index.ts';
+import { countTables, newPgClient } from '../../src/stores/postgres/index.ts';
 import type { SeedCounts, Seeder } from './types.ts';
 
 const ROLES = ['events_migrator', 'events_app', 'events_analytics'];
 
 function client(config: Config, database: string): pg.Client {
-  const p = config.postgres;
-  return new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database, connectionTimeoutMillis: config.connectTimeoutMs });
+  return newPgClient(config, database);
 }
 
 function schemaSql(seed: number, scale: number): string {

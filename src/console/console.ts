@@ -11,7 +11,7 @@ import { startMigrationPlayer, type MigrationPlayer } from '../../scripts/consol
 import { seedAll } from '../../scripts/seed/index.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { resolveProfile } from '../profile/detect.ts';
-import pg from 'pg';
+import { newPgClient } from '../stores/postgres/index.ts';
 import { startFakeSlack, type BotTarget, type FakeSlack } from '../fake-slack/index.ts';
 import type { Logger } from '../log.ts';
 import { startBot, type BotHandle } from '../main.ts';
@@ -125,8 +125,7 @@ async function seedEmptyStores(config: Config, logger: Logger): Promise<StoreNam
 
 /** One row of node-pg-migrate's table, as the events service's migrations add (v1.9+). */
 async function applyPgMigration(config: Config, name: string): Promise<void> {
-  const p = config.postgres;
-  const c = new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.databases[0] ?? 'events', connectionTimeoutMillis: config.connectTimeoutMs });
+  const c = newPgClient(config, config.postgres.databases[0] ?? 'events');
   await c.connect();
   try {
     await c.query('CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE IF NOT EXISTS app.pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');

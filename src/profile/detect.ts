@@ -5,11 +5,11 @@
  * When in doubt it picks the profile that backs up more: a PostgreSQL that cannot be reached then
  * fails loudly in the report instead of being silently left out of the set.
  */
-import pg from 'pg';
 import type { Config } from '../config.ts';
 import { withProfile } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { connectMongo } from '../stores/mongo/client.ts';
+import { newPgClient } from '../stores/postgres/index.ts';
 import { PROFILES, type ProfileChoice } from './profiles.ts';
 
 /** What the servers hold, as far as the version is concerned; undefined = could not be asked. */
@@ -32,9 +32,7 @@ async function mongoDatabases(config: Config): Promise<string[] | undefined> {
 }
 
 async function postgresDatabases(config: Config): Promise<string[] | undefined> {
-  const p = config.postgres;
-  const c = new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: 'postgres', connectionTimeoutMillis: config.connectTimeoutMs, query_timeout: config.connectTimeoutMs * 3 });
-  c.on('error', () => undefined);
+  const c = newPgClient(config, 'postgres', config.connectTimeoutMs * 3);
   try {
     await c.connect();
     return (await c.query<{ name: string }>('SELECT datname AS name FROM pg_database WHERE NOT datistemplate')).rows.map((r) => r.name);

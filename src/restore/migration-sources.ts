@@ -3,16 +3,14 @@
  * MongoDB database and, when the PostgreSQL store is configured (v1.9+), node-pg-migrate's
  * `app.pgmigrations` in each PostgreSQL database (keyed `<db> (PostgreSQL)`).
  */
-import pg from 'pg';
+import { newPgClient } from '../stores/postgres/index.ts';
 import type { Config } from '../config.ts';
 import { createChangelogReader, type ChangelogReader } from './migrations.ts';
 
 function pgMigrationCounts(config: Config): (out: Record<string, number>) => Promise<void> {
-  const p = config.postgres;
   return async (out) => {
-    for (const db of p.databases) {
-      const c = new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database: db, connectionTimeoutMillis: config.connectTimeoutMs, query_timeout: config.connectTimeoutMs * 3 });
-      c.on('error', () => undefined);
+    for (const db of config.postgres.databases) {
+      const c = newPgClient(config, db, config.connectTimeoutMs * 3);
       try {
         await c.connect();
         // Absent until the first migration has run: zero applied, not an error.

@@ -27,6 +27,18 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A `pg` client for `database` on the configured server, every wait bounded (connect by
+ * CONNECT_TIMEOUT_SECONDS, each query by `queryTimeoutMs`). The caller connects and ends it. A
+ * server that goes away mid-query emits 'error' on the client: the query itself rejects with it.
+ */
+export function newPgClient(config: Config, database: string, queryTimeoutMs = config.storeTimeoutMs): pg.Client {
+  const p = config.postgres;
+  const c = new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database, application_name: 'crvs-backup-bot', connectionTimeoutMillis: config.connectTimeoutMs, query_timeout: queryTimeoutMs });
+  c.on('error', () => undefined);
+  return c;
+}
+
 export interface PgConnection {
   /** A connected client on `database` (the caller ends it). Bounded by CONNECT_TIMEOUT_SECONDS. */
   client(database: string): Promise<pg.Client>;
@@ -51,18 +63,7 @@ export function createPgConnection(config: Config, executor?: Executor): PgConne
   let toolsChecked: string | undefined;
 
   async function client(database: string): Promise<pg.Client> {
-    const c = new pg.Client({
-      host: pgc.host,
-      port: pgc.port,
-      user: pgc.user,
-      password: pgc.password,
-      database,
-      application_name: 'crvs-backup-bot',
-      connectionTimeoutMillis: config.connectTimeoutMs,
-      query_timeout: config.storeTimeoutMs,
-    });
-    // A server that goes away mid-query emits 'error' on the client; the query itself rejects.
-    c.on('error', () => undefined);
+    const c = newPgClient(config, database);
     try {
       await c.connect();
       return c;

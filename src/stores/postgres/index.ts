@@ -9,5 +9,5 @@
  * and pg_restore of the configured schemas (`app` by default, as upstream; or all), counts compared.
  */
 export { createPostgresAdapter, postgresArtifactPath, postgresRolesPath } from './adapter.ts';
-export { createPgConnection, type PgConnection } from './connection.ts';
+export { createPgConnection, newPgClient, type PgConnection } from './connection.ts';
 export { countTables } from './dump.ts';
