@@ -7,5 +7,6 @@ import { minio } from './minio.ts';
 import { elasticsearch } from './elasticsearch.ts';
 import { influxdb } from './influxdb.ts';
 import { postgres } from './postgres.ts';
+import { docker } from './docker.ts';
 
-export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres];
+export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres, docker];
