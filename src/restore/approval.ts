@@ -25,6 +25,8 @@ export const approvalViewSchema = z.object({
   location: z.enum(['local', 'remote', 'both']),
   bytes: z.number(),
   comparison: z.array(z.object({ store: z.string(), current: z.number().optional(), inSet: z.number() })),
+  /** The stack the restore stops (quiesce) from its first restore step until the redeploy; absent = not stopped. */
+  stopsStack: z.string().optional(),
 });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 

@@ -7,7 +7,7 @@
 import { MongoClient } from 'mongodb';
 import { BotError } from '../errors.ts';
 import type { RestoreConfig } from '../config.ts';
-import type { Executor } from '../exec/index.ts';
+import type { Platform, PlatformTask } from '../platform/index.ts';
 import type { Logger } from '../log.ts';
 import type { MigrationWatchState, RestoreCheckpoint } from './checkpoint.ts';
 import { migrationProgressMessage } from './summary.ts';
@@ -27,16 +27,11 @@ export interface TaskVerdict {
 }
 
 /**
- * Judges `docker service ps --format '{{.CurrentState}}|{{.Error}}'` output (newest task first).
+ * Judges the migration service's tasks (newest first, as the platform lists them).
  * A newest task Failed/Rejected is `failed` (the caller confirms it persists: Swarm may still
  * restart it); `maxFailed` failed tasks in the history is a restart loop.
  */
-export function judgeTasks(stdout: string, maxFailed: number): TaskVerdict {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  const tasks = lines.map((l) => {
-    const bar = l.indexOf('|');
-    return bar < 0 ? { state: l, error: '' } : { state: l.slice(0, bar).trim(), error: l.slice(bar + 1).trim() };
-  });
+export function judgeTasks(tasks: PlatformTask[], maxFailed: number): TaskVerdict {
   const failed = tasks.filter((t) => /^(failed|rejected)\b/i.test(t.state));
   const newest = tasks[0];
   const base = { current: newest?.state ?? '', error: failed[0]?.error ?? '', failedTasks: failed.length, tasks: tasks.length };
@@ -74,7 +69,7 @@ export class MigrationError extends BotError {
 }
 
 export interface WatchDeps {
-  exec: Executor;
+  platform: Platform;
   config: RestoreConfig;
   changelog: ChangelogReader;
   poster: ThreadPoster;
@@ -116,7 +111,7 @@ async function startState(deps: WatchDeps): Promise<MigrationWatchState> {
 
 /** Watches until Complete; throws MigrationError on failure, a restart loop, or the overall timeout. */
 export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
-  const { exec, config, signal, poster, checkpoint } = deps;
+  const { platform, config, signal, poster, checkpoint } = deps;
   const state = await startState(deps);
   const deadline = state.startedAt + config.migrationTimeoutMs;
   const graceUntil = Date.now() + (deps.startGraceMs ?? 10 * 60_000);
@@ -145,14 +140,12 @@ export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
   for (;;) {
     let verdict: TaskVerdict;
     try {
-      const res = await exec.run(['docker', 'service', 'ps', '--no-trunc', '--format', '{{.CurrentState}}|{{.Error}}', config.migrationService], { timeoutMs: 120_000, signal });
-      verdict = judgeTasks(res.stdout, config.migrationMaxFailedTasks);
+      verdict = judgeTasks((await platform.tasks(config.migrationService, signal)) ?? [], config.migrationMaxFailedTasks);
       readErrors = 0;
     } catch (err) {
       if (signal?.aborted) throw err;
       const text = (err as Error).message;
-      if (/no such service/i.test(text)) verdict = judgeTasks('', config.migrationMaxFailedTasks);
-      else if (++readErrors >= MAX_READ_ERRORS) throw new MigrationError(`Cannot read the state of ${config.migrationService}: ${text}`);
+      if (++readErrors >= MAX_READ_ERRORS) throw new MigrationError(`Cannot read the state of ${config.migrationService}: ${text}`);
       else verdict = { kind: 'running', current: 'unknown (read failed, retrying)', error: '', failedTasks: 0, tasks: lastTaskCount };
     }
     counts = (await readCounts(deps)) ?? counts;
