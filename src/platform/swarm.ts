@@ -104,9 +104,11 @@ export function createSwarmPlatform(opts: SwarmOptions): Platform {
 
     async stackDown(w) {
       await docker(['stack', 'rm', config.stack], w.signal);
-      await w.onWait?.(`Waiting for the services and networks of ${config.stack} to be removed (at most ${Math.round(w.timeoutMs / 1000)} s)`);
+      await w.onWait?.(`Waiting for the services, containers and networks of ${config.stack} to be removed (at most ${Math.round(w.timeoutMs / 1000)} s)`);
       await pollUntil(`Removing the services and networks of stack ${config.stack}`, w.timeoutMs, pollMs, w.signal, async () => {
         if ((await platform.stackServices(w.signal)).length > 0) return false;
+        // Containers outlive their service for their stop grace period (on this node; workers' are theirs).
+        if (lines(await docker(['ps', '-q', '--filter', stackLabel], w.signal)).length > 0) return false;
         return lines(await docker(['network', 'ls', '--filter', stackLabel, '-q'], w.signal)).length === 0;
       });
     },

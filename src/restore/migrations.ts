@@ -157,7 +157,9 @@ export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
     }
     if (verdict.kind === 'loop') {
       await show(verdict, true);
-      throw new MigrationError(`${config.migrationService} is in a restart loop: ${verdict.failedTasks} failed tasks (last error: ${verdict.error || 'none given'}). Stopped waiting after ${elapsed} min; read the service's logs.`);
+      throw new MigrationError(
+        `${config.migrationService} is in a restart loop: ${verdict.failedTasks} failed tasks (newest: ${verdict.current}; last error: ${verdict.error || 'none given'}). Stopped waiting after ${elapsed} min; read the service's logs.`,
+      );
     }
     if (verdict.kind === 'failed') {
       failedSeen = verdict.tasks === lastTaskCount ? failedSeen + 1 : 1;
