@@ -10,7 +10,7 @@ import type { RestoreConfig } from '../config.ts';
 import type { Platform, PlatformTask } from '../platform/index.ts';
 import type { Logger } from '../log.ts';
 import type { MigrationWatchState, RestoreCheckpoint } from './checkpoint.ts';
-import { migrationProgressMessage } from './summary.ts';
+import { formatDuration, migrationProgressMessage } from './summary.ts';
 import type { ThreadPoster } from './thread-poster.ts';
 import { sleep } from './wait.ts';
 
@@ -177,7 +177,7 @@ export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
     const left = deadline - Date.now();
     if (left <= 0) {
       await show(verdict, true);
-      throw new MigrationError(`Migrations did not finish within ${Math.round(config.migrationTimeoutMs / 3_600_000)} h (now: ${verdict.current || 'no task'}). Stopped waiting.`);
+      throw new MigrationError(`Migrations did not finish within ${formatDuration(config.migrationTimeoutMs)} (now: ${verdict.current || 'no task'}). Stopped waiting.`);
     }
     await sleep(Math.min(config.migrationPollMs, left), signal);
   }
