@@ -126,8 +126,10 @@ export function migrationProgressMessage(input: {
   const state = `${input.service}: ${verdict.current || 'no task yet'}${verdict.failedTasks > 0 ? ` · ${verdict.failedTasks} failed task(s)` : ''}`;
   const elapsed = `elapsed ${formatDuration(input.elapsedMs)}`;
   const body = perDb.length > 0 ? perDb.join('\n') : '_changelog not readable yet_';
+  // The task state matters most when it went wrong (Failed, Rejected: "No such image", …).
+  const why = verdict.kind === 'loop' || verdict.kind === 'failed' ? `\n${state}${verdict.error ? ` — ${verdict.error}` : ''}` : '';
   return {
-    text: `${headline} (${elapsed})\n${body}`,
+    text: `${headline} (${elapsed})\n${body}${why}`,
     blocks: [section(`*${headline}* — ${elapsed}\n${body}`), context(state)],
   };
 }
