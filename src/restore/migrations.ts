@@ -92,7 +92,7 @@ const FAILED_CONFIRM_POLLS = 3;
 /** Consecutive `docker service ps` errors tolerated (SSH hiccups) before the watch gives up. */
 const MAX_READ_ERRORS = 5;
 
-async function readCounts(deps: WatchDeps): Promise<Record<string, number> | undefined> {
+async function readCounts(deps: Pick<WatchDeps, 'changelog' | 'logger'>): Promise<Record<string, number> | undefined> {
   try {
     return await deps.changelog.counts();
   } catch (err) {
@@ -101,7 +101,11 @@ async function readCounts(deps: WatchDeps): Promise<Record<string, number> | und
   }
 }
 
-async function startState(deps: WatchDeps): Promise<MigrationWatchState> {
+/**
+ * Records when the watch began and the applied migrations then (once). Called before the redeploy:
+ * the migration service starts applying as soon as it is deployed.
+ */
+export async function beginMigrationWatch(deps: Pick<WatchDeps, 'checkpoint' | 'changelog' | 'logger'>): Promise<MigrationWatchState> {
   const meta = await deps.checkpoint.meta();
   if (meta.migration) return meta.migration;
   const state: MigrationWatchState = { startedAt: Date.now(), baseline: (await readCounts(deps)) ?? {} };
@@ -112,7 +116,7 @@ async function startState(deps: WatchDeps): Promise<MigrationWatchState> {
 /** Watches until Complete; throws MigrationError on failure, a restart loop, or the overall timeout. */
 export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
   const { platform, config, signal, poster, checkpoint } = deps;
-  const state = await startState(deps);
+  const state = await beginMigrationWatch(deps);
   const deadline = state.startedAt + config.migrationTimeoutMs;
   const graceUntil = Date.now() + (deps.startGraceMs ?? 10 * 60_000);
   let lastEdit = 0;

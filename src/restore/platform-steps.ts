@@ -7,7 +7,7 @@
  */
 import { userMessage } from '../errors.ts';
 import type { Platform, ServiceReplicas, WaitOptions } from '../platform/index.ts';
-import { createChangelogReader, watchMigrations, type WatchResult } from './migrations.ts';
+import { beginMigrationWatch, createChangelogReader, watchMigrations, type WatchResult } from './migrations.ts';
 import { step, type Run } from './run.ts';
 
 /** How precisely the engine's uptime is known (ps gives whole seconds). */
@@ -77,19 +77,20 @@ export async function redeployAndWatch(run: Run, platform: Platform): Promise<Wa
     await platform.waitEngineReady(waits(run, config.stackDownTimeoutMs));
   });
 
-  const deployRec = await cp.step('deploy');
-  const present = deployRec.state === 'started' ? await platform.stackServices(signal) : [];
-  await step(run, 'deploy', async () => {
-    if (present.length > 0) {
-      await board.post(`The stack \`${config.stack}\` already has its ${present.length} services: the redeploy ran before the worker stopped, so it is not run again.`);
-      return;
-    }
-    await platform.redeploy(waits(run, config.deployTimeoutMs));
-  });
-
   const mongo = deps.backup.config.mongo;
   const changelog = deps.changelog ?? createChangelogReader(mongo.url, mongo.databases, deps.backup.config.connectTimeoutMs);
   try {
+    const deployRec = await cp.step('deploy');
+    const present = deployRec.state === 'started' ? await platform.stackServices(signal) : [];
+    await step(run, 'deploy', async () => {
+      if (present.length > 0) {
+        await board.post(`The stack \`${config.stack}\` already has its ${present.length} services: the redeploy ran before the worker stopped, so it is not run again.`);
+        return;
+      }
+      // The baseline of "applied since the restore" is taken before the migration service can run.
+      await beginMigrationWatch({ checkpoint: cp, changelog, logger: deps.backup.logger });
+      await platform.redeploy(waits(run, config.deployTimeoutMs));
+    });
     return await step(run, 'migrations', () =>
       watchMigrations({ platform, config, changelog, poster: deps.poster, checkpoint: cp, logger: deps.backup.logger, signal, startGraceMs: deps.migrationStartGraceMs }),
     );
