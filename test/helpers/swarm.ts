@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { writeMigrationControl, type MigrationControl } from '../../scripts/services/docker-stack.ts';
@@ -103,3 +103,23 @@ export async function until(what: string, timeoutMs: number, check: () => Promis
   }
 }
 
+
+/**
+ * stackEnv, with the deploy and restart commands also appending a line to `logFile` before they
+ * run the real thing: how a test tells that each ran exactly once.
+ */
+export function countedStackEnv(stack: string, logFile: string): Record<string, string> {
+  const env = stackEnv(stack);
+  const q = `'${logFile.replace(/'/g, `'\\''`)}'`;
+  return {
+    ...env,
+    REDEPLOY_COMMAND: `echo deploy >> ${q} && ${env['REDEPLOY_COMMAND']}`,
+    DOCKER_RESTART_COMMAND: `echo restart >> ${q} && ${env['DOCKER_RESTART_COMMAND']}`,
+  };
+}
+
+/** Lines of a countedStackEnv log: how often each command ran. */
+export function commandCounts(logFile: string): { deploy: number; restart: number } {
+  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n') : [];
+  return { deploy: lines.filter((l) => l === 'deploy').length, restart: lines.filter((l) => l === 'restart').length };
+}
