@@ -6,7 +6,7 @@
  *   crvs-test/migration  this machine's node binary and its shared libraries: the migration service
  * The harness sshd (the manager node) talks to this engine (DOCKER_HOST in its sessions).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningService, ServiceContext, ServiceSpec } from './types.ts';
 import { alive, run, spawnDaemon, waitFor, which } from './util.ts';

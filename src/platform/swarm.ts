@@ -8,7 +8,7 @@ import type { Executor, RunOptions } from '../exec/index.ts';
 import { assertSafeRedeploy } from '../restore/redeploy.ts';
 import { pollUntil } from '../restore/wait.ts';
 import { tailSink } from './tail.ts';
-import type { Platform, PlatformTask, ServiceReplicas, WaitOptions } from './types.ts';
+import type { Platform, PlatformTask, ServiceReplicas } from './types.ts';
 
 /** Short commands (ls, ps, scale, info) must answer within this. */
 const COMMAND_TIMEOUT_MS = 120_000;
