@@ -104,6 +104,8 @@ export interface RestoreConfig {
   /** Name fragments of services the quiesce keeps running (data stores). */
   quiesceKeep: string[];
   quiesceTimeoutMs: number;
+  /** Lock of a running restore job (a dead worker's job is taken back after it). */
+  jobLockMs: number;
   migrationService: string;
   migrationTimeoutMs: number;
   migrationPollMs: number;
@@ -257,6 +259,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       quiesce: env.QUIESCE_BEFORE_RESTORE,
       quiesceKeep: env.QUIESCE_KEEP,
       quiesceTimeoutMs: env.QUIESCE_TIMEOUT_SECONDS * 1000,
+      jobLockMs: env.RESTORE_JOB_LOCK_SECONDS * 1000,
       migrationService: env.MIGRATION_SERVICE,
       migrationTimeoutMs: env.MIGRATION_TIMEOUT_HOURS * 3_600_000,
       migrationPollMs: env.MIGRATION_POLL_SECONDS * 1000,

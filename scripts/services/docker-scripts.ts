@@ -62,6 +62,9 @@ export function engineScripts(p: DockerPaths): void {
     '#!/bin/sh',
     '# written by scripts/services/docker-scripts.ts: restarts the harness engine (bounded waits)',
     'set -eu',
+    // A bot running in this engine is killed by the restart, and its SSH session with it: the
+    // restart must go on (as `systemctl restart docker` does) rather than die halfway on SIGHUP.
+    "trap '' HUP PIPE",
     `PATH=${PATH}; export PATH`,
     `DOCKER_HOST=${q(`unix://${p.socket}`)}; export DOCKER_HOST`,
     `pid=$(cat ${q(p.pidFile)} 2>/dev/null || true)`,

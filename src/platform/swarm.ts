@@ -123,7 +123,9 @@ export function createSwarmPlatform(opts: SwarmOptions): Platform {
 
     async restartEngine(w) {
       assertSafeRedeploy(config);
-      await exec.run(['sh', '-c', config.dockerRestartCommand], { timeoutMs: w.timeoutMs, signal: w.signal });
+      // Not cancellable once begun: a bot that runs in this engine is stopped by this very restart,
+      // and cancelling would kill the restart halfway (engine stopped, never started again).
+      await exec.run(['sh', '-c', config.dockerRestartCommand], { timeoutMs: w.timeoutMs });
       await platform.waitEngineReady(w);
     },
 
