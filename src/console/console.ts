@@ -6,8 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { rehearsalManager } from '../../scripts/console/manager-node.ts';
-import { startMigrationPlayer, type MigrationPlayer } from '../../scripts/console/migration-player.ts';
+import { consoleManager, managerEnv } from '../../scripts/console/console-manager.ts';
 import { seedAll } from '../../scripts/seed/index.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { startFakeSlack, type BotTarget, type FakeSlack } from '../fake-slack/index.ts';
@@ -60,9 +59,6 @@ export function servicesDirOf(env: Record<string, string>): string {
   return dirname(root);
 }
 
-/** The manager node's deploy in the rehearsal (the stand-in `docker` records it). */
-const REHEARSAL_DEPLOY = 'docker stack deploy --compose-file docker-compose.deploy.yml opencrvs';
-
 function withDb(url: string, db: number): string {
   const u = new URL(url);
   u.pathname = `/${db}`;
@@ -90,8 +86,9 @@ export function consoleConfig(o: ConsoleOptions, fake: FakeSlack, secrets: { tok
     SLACK_CHANNEL: CONSOLE_CHANNEL.id,
     SLACK_OPERATORS: idsWithRole('operator').join(','),
     SLACK_APPROVERS: idsWithRole('approver').join(','),
-    REDEPLOY_COMMAND: REHEARSAL_DEPLOY,
-    STACK_DOWN_TIMEOUT_SECONDS: '60',
+    // The harness engine's stack when it runs; the stand-in's deploy otherwise.
+    ...managerEnv(env),
+    STACK_DOWN_TIMEOUT_SECONDS: '120',
     MIGRATION_POLL_SECONDS: '1',
     MIGRATION_PROGRESS_SECONDS: '2',
     MIGRATION_TIMEOUT_HOURS: '0.1',
@@ -153,17 +150,11 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
       seeded = await seedEmptyStores(config, o.logger);
       if (seeded.length > 0) say(`seeded scale 1 sample data into: ${seeded.join(', ')}`);
     }
-    const manager = rehearsalManager(config, join(o.servicesDir, 'console', 'manager'));
-    manager.install();
-    stops.push(async () => manager.remove());
-    await manager.check();
-    const player: MigrationPlayer = startMigrationPlayer({
-      stateDir: manager.stateDir,
-      mongoUrl: config.mongo.url,
-      databases: config.mongo.databases.slice(0, 3),
-      onError: (message) => o.logger.warn({ err: message }, 'rehearsal migration player failed'),
-    });
-    stops.push(() => player.stop());
+    const manager = await consoleManager(config, o.servicesEnv, join(o.servicesDir, 'console', 'manager'), (message) =>
+      o.logger.warn({ err: message }, 'rehearsal migration player failed'),
+    );
+    stops.push(() => manager.stop());
+    say(manager.kind === 'engine' ? 'manager node: the local Docker engine (stack opencrvs)' : 'manager node: the rehearsal stand-in docker (no Docker engine here)');
     const bot = await startBot(config, { listen: { host: '127.0.0.1', port: 0 }, logger: o.logger });
     stops.push(() => bot.stop());
     const port = bot.slack?.port();
@@ -179,12 +170,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
         channelName: CONSOLE_CHANNEL.name,
         services: o.services,
         backupRoot: config.backupRoot,
-        managerNode: `harness sshd ${config.manager ? `${config.manager.host}:${config.manager.port}` : ''} with a REHEARSAL stand-in docker`,
+        managerNode: manager.description,
+        realEngine: manager.kind === 'engine',
         commands: bot.slack?.commands ?? [],
       },
       // Tests of the restore job put their own fake docker in the same folder: re-arm ours.
       beforeCommand: (name) => {
-        if (name === '/restore') manager.install();
+        if (name === '/restore') manager.beforeRestore();
       },
     });
     stops.push(() => page.close());
