@@ -45,7 +45,15 @@ async function handle(command: SlashCommand, respond: RespondFn, deps: SlackDeps
     required: slack.approvalsRequired,
     allowSelf: slack.allowSelfApproval,
     expiryMs: slack.approvalExpiryMinutes * 60_000,
-    view: { setCreatedAt: v.set.createdAt, location: v.set.location, bytes: v.set.bytes, comparison: v.comparison, untouched: v.untouched, notes: v.notes ?? [] },
+    view: {
+      setCreatedAt: v.set.createdAt,
+      location: v.set.location,
+      bytes: v.set.bytes,
+      comparison: v.comparison,
+      untouched: v.untouched,
+      notes: v.notes ?? [],
+      stopsStack: deps.config.restore.redeploy && deps.config.restore.quiesce ? deps.config.restore.stack : undefined,
+    },
   });
   const posted = await deps.client.chat.postMessage({ channel: command.channel_id, ...approvalCard(request, deps.now()) });
   if (!posted.ts) throw new Error('Slack did not return the message timestamp');

@@ -10,6 +10,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BackupDeps } from '../src/backup/deps.ts';
 import type { Executor } from '../src/exec/index.ts';
+import type { Platform } from '../src/platform/index.ts';
 import { LockBusyError } from '../src/lock.ts';
 import { parseJobData, restoreJobSchema, type RestoreJobData } from '../src/queue/schemas.ts';
 import type { ChangelogReader } from '../src/restore/migrations.ts';
@@ -28,6 +29,8 @@ export interface RestoreProcessorDeps {
   slack: SlackThreadClient | undefined;
   /** Overrides for tests; by default SSH to config.manager and the MongoDB of config.mongo. */
   manager?: Executor;
+  platform?: Platform;
+  migrationStartGraceMs?: number;
   changelog?: ChangelogReader;
   lockWaitMs?: number;
   redeployPollMs?: number;
@@ -74,7 +77,17 @@ export function createRestoreProcessor(deps: RestoreProcessorDeps): (job: Job<Re
       deps.poster?.(data) ?? (deps.slack ? slackThreadPoster(deps.slack, data.report.channel, data.report.threadTs) : logPoster(logger.child({ requestId: data.requestId })));
     try {
       return await runRestoreJob(
-        { backup: deps.backup, redis: deps.redis, poster, manager: deps.manager, changelog: deps.changelog, lockWaitMs: deps.lockWaitMs, redeployPollMs: deps.redeployPollMs },
+        {
+          backup: deps.backup,
+          redis: deps.redis,
+          poster,
+          manager: deps.manager,
+          platform: deps.platform,
+          migrationStartGraceMs: deps.migrationStartGraceMs,
+          changelog: deps.changelog,
+          lockWaitMs: deps.lockWaitMs,
+          redeployPollMs: deps.redeployPollMs,
+        },
         data,
         { signal },
       );

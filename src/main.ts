@@ -63,6 +63,7 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
       timeZone: config.timeZone,
     },
     restore: createRestoreProcessor({ backup: rt.deps, redis, slack: slack?.client }),
+    restoreStall: { lockDurationMs: config.restore.jobLockMs, stalledIntervalMs: Math.ceil(config.restore.jobLockMs / 2) },
   });
   await slack?.start();
   logger.info({ stores: config.stores, slack: slack ? config.slack.mode : 'off' }, 'bot started');

@@ -1,5 +1,7 @@
 import { pgQuery, pgTool } from './helpers/postgres.ts';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,18 +9,28 @@ import { describe, expect, inject, it } from 'vitest';
 import { down, status, up } from '../scripts/services/harness.ts';
 import { alive } from '../scripts/services/util.ts';
 import { servicesEnv, testConfig } from './helpers/env.ts';
+import { deployStack, docker, engine, migrationControl, stackName } from './helpers/swarm.ts';
+
+/** Processes whose command line names the harness engine's folder (dockerd, containerd, shims). */
+function engineProcesses(dir: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(dir) && !l.includes('ps -eo'));
+}
 
 describe('local services harness', () => {
   it('runs every service for real, each with a version and a loopback URL', () => {
     const services = inject('services');
-    expect(services.map((s) => s.name).sort()).toEqual(['elasticsearch', 'influxdb', 'minio', 'mongo', 'mongo-tools', 'postgres', 'redis', 'sshd']);
+    expect(services.map((s) => s.name).sort()).toEqual(['docker', 'elasticsearch', 'influxdb', 'minio', 'mongo', 'mongo-tools', 'postgres', 'redis', 'sshd']);
     expect(services.find((s) => s.name === 'mongo-tools')?.version).toMatch(/^mongodump\/mongorestore 100\.\d+/);
     expect(services.find((s) => s.name === 'postgres')?.version).toMatch(/^PostgreSQL 17\.\d+$/);
     for (const s of services) {
       expect(s.real, s.name).toBe(true);
       expect(s.version, s.name).not.toMatch(/^(unknown|)$/);
-      // Every server listens on loopback; the tools are files.
-      expect(s.url, s.name).toMatch(s.name === 'mongo-tools' ? /^file:\/\// : /127\.0\.0\.1|localhost/);
+      // Every server listens on loopback; the engine on a unix socket of its own under .services/docker/
+      // (never the system one); the tools are files.
+      const where = s.name === 'docker' ? /^unix:\/\/.*\.services\/docker\/docker\.sock$/ : s.name === 'mongo-tools' ? /^file:\/\// : /127\.0\.0\.1|localhost/;
+      expect(s.url, s.name).toMatch(where);
     }
   });
 
@@ -57,5 +69,24 @@ describe('local services harness', () => {
     const pids = first.flatMap((s) => s.pids);
     await down({ servicesDir: dir });
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('docker: a real engine with a swarm and the test images; down leaves no container or process, up brings it back', { timeout: 240_000 }, async () => {
+    const p = engine();
+    expect((await docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'])).trim()).toBe('active true');
+    const images = await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
+    expect(images).toContain('crvs-test/busybox:1');
+    expect(images).toContain('crvs-test/migration:1');
+    // Containers running when the harness goes down.
+    const stack = stackName();
+    migrationControl(stack, { databases: [`${stack}-db`], migrations: 1, delayMs: 0 });
+    await deployStack(stack);
+    const dir = dirname(p.pidFile);
+    expect(engineProcesses(dir).length).toBeGreaterThan(2);
+    await down({ only: ['docker'] });
+    expect(engineProcesses(dir)).toEqual([]);
+    await up({ only: ['docker'], log: () => undefined });
+    expect((await docker(['ps', '-aq'])).trim()).toBe('');
+    expect((await docker(['service', 'ls', '-q'])).trim()).toBe('');
   });
 });

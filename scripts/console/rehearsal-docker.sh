@@ -5,7 +5,7 @@
 #  harness sshd's bin/ folder, which is first on that sshd's PATH: the sshd plays the OpenCRVS
 #  manager node, so a restore rehearsal can run its redeploy and migration watch end to end.
 #  Every command received is appended to $STATE_DIR/commands.log.
-#    docker stack down S     the stack's services disappear over the next `docker service ls`
+#    docker stack rm S       the stack's services disappear over the next `docker service ls`
 #    docker stack deploy …   records the deploy time in $STATE_DIR/deployed
 #    docker service ps …     the migration service: "Running" after a deploy, then "Complete"
 #                            once the console's migration player wrote $STATE_DIR/complete
@@ -23,7 +23,7 @@ if [ "$name" = service ]; then
 fi
 
 case "$1 $2" in
-"stack down")
+"stack rm" | "stack down")
   echo "[rehearsal] Removing service $3_gateway (stand-in: nothing runs)"
   echo "[rehearsal] Removing service $3_migration (stand-in: nothing runs)"
   echo 1 >"$STATE_DIR/stack-remaining"
@@ -58,7 +58,16 @@ case "$1 $2" in
   fi
   ;;
 "info --format")
-  echo "rehearsal-stand-in"
+  case "$3" in
+  *Swarm*) echo "active|true" ;;
+  *) echo "rehearsal-stand-in" ;;
+  esac
+  ;;
+"node inspect")
+  echo "ready"
+  ;;
+"ps -q" | "network ls")
+  # Nothing runs: no container, no network.
   ;;
 *)
   echo "[rehearsal] the docker stand-in does not rehearse: docker $*" >&2

@@ -76,8 +76,21 @@ function quote(v: string): string {
   return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The pids now: a service with a pid file (an engine that tests restart) is followed through it. */
+function currentPids(s: RunningService): number[] {
+  if (!s.pidFile) return s.pids;
+  try {
+    const pid = Number(readFileSync(s.pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? [pid] : [];
+  } catch {
+    return [];
+  }
+}
+
 function isUp(s: RunningService): boolean {
-  return s.pid === 0 || s.pids.every(alive);
+  if (s.pid === 0) return true;
+  const pids = currentPids(s);
+  return pids.length > 0 && pids.every(alive);
 }
 
 /** Starts every service not already running; returns all of them. */
@@ -92,7 +105,7 @@ export async function up(opts: HarnessOptions = {}): Promise<RunningService[]> {
       result.push(running);
       continue;
     }
-    if (running) await stopPids(running.pids, undefined, running.stopSignal);
+    if (running) await stopPids(currentPids(running), undefined, running.stopSignal);
     const override = spec.overrideVar ? process.env[spec.overrideVar] : undefined;
     if (override && spec.external) {
       result.push(await spec.external(override, ctx));
@@ -120,7 +133,13 @@ export async function up(opts: HarnessOptions = {}): Promise<RunningService[]> {
 export async function down(opts: HarnessOptions = {}): Promise<RunningService[]> {
   const state = readState(opts);
   const stopping = state.filter((s) => !opts.only || opts.only.includes(s.name));
-  await Promise.all(stopping.map((s) => stopPids(s.pids, undefined, s.stopSignal)));
+  await Promise.all(
+    stopping.map(async (s) => {
+      const spec = SERVICES.find((x) => x.name === s.name);
+      if (spec?.stop) await spec.stop(s, context(spec, opts));
+      await stopPids(currentPids(s), undefined, s.stopSignal);
+    }),
+  );
   writeState(state.filter((s) => !stopping.includes(s)), opts);
   return stopping;
 }

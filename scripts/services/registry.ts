@@ -8,5 +8,6 @@ import { elasticsearch } from './elasticsearch.ts';
 import { influxdb } from './influxdb.ts';
 import { postgres } from './postgres.ts';
 import { mongoTools } from './mongo-tools.ts';
+import { docker } from './docker.ts';
 
-export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres, mongoTools];
+export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres, docker, mongoTools];

@@ -9,6 +9,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { RunningService, ServiceContext, ServiceSpec } from './types.ts';
 import { run, spawnDaemon, tcpOpen, waitFor, which } from './util.ts';
+import { dockerPaths } from './docker-scripts.ts';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -60,7 +61,7 @@ function previousPort(configFile: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function configText(p: SshdPaths, port: number): string {
+function configText(p: SshdPaths, port: number, dockerHost: string): string {
   return [
     '# written by scripts/services/sshd.ts',
     'ListenAddress 127.0.0.1',
@@ -81,7 +82,8 @@ function configText(p: SshdPaths, port: number): string {
     'MaxSessions 50',
     // SHLVL=1 makes bash count itself as nested, so it skips the ~/.bashrc it would otherwise
     // source for ssh commands: the session PATH stays exactly this one, and no slow rc file runs.
-    `SetEnv PATH=${p.binDir}:/usr/local/bin:/usr/bin:/bin SHLVL=1`,
+    // DOCKER_HOST: the manager node's `docker` talks to the harness engine (scripts/services/docker.ts).
+    `SetEnv PATH=${p.binDir}:/usr/local/bin:/usr/bin:/bin SHLVL=1 DOCKER_HOST=${dockerHost}`,
     'Subsystem sftp internal-sftp',
     '',
   ].join('\n');
@@ -118,7 +120,7 @@ async function startSshd(ctx: ServiceContext): Promise<RunningService> {
 
   const old = previousPort(p.config);
   const port = old !== undefined && !(await tcpOpen(old)) ? old : await ctx.freePort();
-  writeFileSync(p.config, configText(p, port), { mode: 0o600 });
+  writeFileSync(p.config, configText(p, port, `unix://${dockerPaths(join(ctx.servicesDir, 'docker')).socket}`), { mode: 0o600 });
   const hostPub = readFileSync(`${p.hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   writeFileSync(p.knownHosts, `[127.0.0.1]:${port} ${hostPub}\n`);
   await run(SSHD, ['-t', '-f', p.config], { timeoutMs: 10_000 });

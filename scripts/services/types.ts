@@ -20,6 +20,8 @@ export interface RunningService {
   pid: number;
   /** Every pid to stop on `down`, main pid included. */
   pids: number[];
+  /** A pid file that names the main pid when it can change (an engine restarted by a test). */
+  pidFile?: string;
   /** The signal that stops it promptly (default SIGTERM). */
   stopSignal?: NodeJS.Signals;
   /** True for a real server (never false for a service of this harness; a mock is not allowed). */
@@ -38,6 +40,8 @@ export interface ServiceSpec {
   start(ctx: ServiceContext): Promise<RunningService>;
   /** Not needed to run the bot: when it cannot be had, `up` says so and goes on without it. */
   optional?: boolean;
+  /** Stops it (when stopping by pid is not enough); `down` stops its pids afterwards anyway. */
+  stop?(service: RunningService, ctx: ServiceContext): Promise<void>;
   /** Describes a user-provided server (override URL) without starting anything. */
   external?(url: string, ctx: ServiceContext): Promise<RunningService>;
 }

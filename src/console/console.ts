@@ -6,12 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { rehearsalManager } from '../../scripts/console/manager-node.ts';
-import { startMigrationPlayer, type MigrationPlayer } from '../../scripts/console/migration-player.ts';
+import { consoleManager, managerEnv } from '../../scripts/console/console-manager.ts';
 import { seedAll } from '../../scripts/seed/index.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { resolveProfile } from '../profile/detect.ts';
-import { newPgClient } from '../stores/postgres/index.ts';
 import { startFakeSlack, type BotTarget, type FakeSlack } from '../fake-slack/index.ts';
 import type { Logger } from '../log.ts';
 import { startBot, type BotHandle } from '../main.ts';
@@ -62,9 +60,6 @@ export function servicesDirOf(env: Record<string, string>): string {
   return dirname(root);
 }
 
-/** The manager node's deploy in the rehearsal (the stand-in `docker` records it). */
-const REHEARSAL_DEPLOY = 'docker stack deploy --compose-file docker-compose.deploy.yml opencrvs';
-
 function withDb(url: string, db: number): string {
   const u = new URL(url);
   u.pathname = `/${db}`;
@@ -92,8 +87,9 @@ export function consoleConfig(o: ConsoleOptions, fake: FakeSlack, secrets: { tok
     SLACK_CHANNEL: CONSOLE_CHANNEL.id,
     SLACK_OPERATORS: idsWithRole('operator').join(','),
     SLACK_APPROVERS: idsWithRole('approver').join(','),
-    REDEPLOY_COMMAND: REHEARSAL_DEPLOY,
-    STACK_DOWN_TIMEOUT_SECONDS: '60',
+    // The harness engine's stack when it runs; the stand-in's deploy otherwise.
+    ...managerEnv(env),
+    STACK_DOWN_TIMEOUT_SECONDS: '120',
     MIGRATION_POLL_SECONDS: '1',
     MIGRATION_PROGRESS_SECONDS: '2',
     MIGRATION_TIMEOUT_HOURS: '0.1',
@@ -121,18 +117,6 @@ async function seedEmptyStores(config: Config, logger: Logger): Promise<StoreNam
   }
   if (empty.length > 0) await seedAll(config, { scale: 1, seed: 1 }, empty);
   return empty;
-}
-
-/** One row of node-pg-migrate's table, as the events service's migrations add (v1.9+). */
-async function applyPgMigration(config: Config, name: string): Promise<void> {
-  const c = newPgClient(config, config.postgres.databases[0] ?? 'events');
-  await c.connect();
-  try {
-    await c.query('CREATE SCHEMA IF NOT EXISTS app; CREATE TABLE IF NOT EXISTS app.pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');
-    await c.query('INSERT INTO app.pgmigrations (name, run_on) VALUES ($1, now())', [name]);
-  } finally {
-    await c.end();
-  }
 }
 
 /** A clean slate: the fake Slack starts empty, so queued jobs and approvals of an earlier run would point nowhere. */
@@ -168,18 +152,11 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
       seeded = await seedEmptyStores(config, o.logger);
       if (seeded.length > 0) say(`seeded scale 1 sample data into: ${seeded.join(', ')}`);
     }
-    const manager = rehearsalManager(config, join(o.servicesDir, 'console', 'manager'));
-    manager.install();
-    stops.push(async () => manager.remove());
-    await manager.check();
-    const player: MigrationPlayer = startMigrationPlayer({
-      stateDir: manager.stateDir,
-      mongoUrl: config.mongo.url,
-      databases: config.mongo.databases.slice(0, 3),
-      onError: (message) => o.logger.warn({ err: message }, 'rehearsal migration player failed'),
-      ...(config.stores.includes('postgres') ? { alsoApply: (name: string) => applyPgMigration(config, name) } : {}),
-    });
-    stops.push(() => player.stop());
+    const manager = await consoleManager(config, o.servicesEnv, join(o.servicesDir, 'console', 'manager'), (message) =>
+      o.logger.warn({ err: message }, 'rehearsal migration player failed'),
+    );
+    stops.push(() => manager.stop());
+    say(manager.kind === 'engine' ? 'manager node: the local Docker engine (stack opencrvs)' : 'manager node: the rehearsal stand-in docker (no Docker engine here)');
     const bot = await startBot(config, { listen: { host: '127.0.0.1', port: 0 }, logger: o.logger });
     stops.push(() => bot.stop());
     const port = bot.slack?.port();
@@ -195,12 +172,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
         channelName: CONSOLE_CHANNEL.name,
         services: o.services,
         backupRoot: config.backupRoot,
-        managerNode: `harness sshd ${config.manager ? `${config.manager.host}:${config.manager.port}` : ''} with a REHEARSAL stand-in docker`,
+        managerNode: manager.description,
+        realEngine: manager.kind === 'engine',
         commands: bot.slack?.commands ?? [],
       },
       // Tests of the restore job put their own fake docker in the same folder: re-arm ours.
       beforeCommand: (name) => {
-        if (name === '/restore') manager.install();
+        if (name === '/restore') manager.beforeRestore();
       },
     });
     stops.push(() => page.close());

@@ -9,6 +9,8 @@ export interface PageInfo {
   services: Array<{ name: string; version: string; url: string }>;
   backupRoot: string;
   managerNode: string;
+  /** The manager node runs the local Docker engine (else the stand-in docker). */
+  realEngine?: boolean;
   commands: string[];
 }
 
@@ -33,8 +35,11 @@ export function pageHtml(info: PageInfo): string {
 <div class="rehearsal-banner" role="note">
   <strong>REHEARSAL — local console, not Slack.</strong>
   The bot runs here against <em>local services with sample data</em>, not a real OpenCRVS deployment.
-  Restores really replace the data of these local services; the redeploy on the manager node runs a
-  <em>stand-in <code>docker</code></em> (no container is touched) and a simulated migration service.
+  Restores really replace the data of these local services; ${
+    info.realEngine
+      ? 'the manager node runs a <em>local Docker engine</em> with a test stack (placeholder services and a migration service that really applies migrations).'
+      : 'the redeploy on the manager node runs a <em>stand-in <code>docker</code></em> (no container is touched) and a simulated migration service.'
+  }
 </div>
 <div class="layout">
   <aside class="sidebar">

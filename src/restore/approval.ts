@@ -29,6 +29,8 @@ export const approvalViewSchema = z.object({
   untouched: z.array(z.string()).optional(),
   /** What the configuration leaves out on purpose (ES_BACKUP=none: rebuilt by the reindex). */
   notes: z.array(z.string()).optional(),
+  /** The stack the restore stops (quiesce) from its first restore step until the redeploy; absent = not stopped. */
+  stopsStack: z.string().optional(),
 });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 

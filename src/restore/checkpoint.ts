@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { StoreName } from '../stores/types.ts';
 
-export type StepName = 'verify' | 'safety-backup' | `restore:${StoreName}` | 'stack-down' | 'docker-restart' | 'deploy' | 'migrations';
+export type StepName = 'verify' | 'safety-backup' | 'quiesce' | `restore:${StoreName}` | 'stack-down' | 'docker-restart' | 'deploy' | 'migrations';
 export type StepState = 'pending' | 'started' | 'done' | 'failed';
 
 const stepSchema = z.object({
@@ -44,6 +44,10 @@ const metaSchema = z.object({
   /** The step a failed or refused restore stopped at (for the approval card's final state). */
   failedStep: z.string().optional(),
   migration: migrationWatchSchema.optional(),
+  /** Replica counts of the application services before the quiesce, recorded before any is scaled. */
+  quiesced: z.array(z.object({ name: z.string(), replicas: z.number() })).optional(),
+  /** The quiesced services were started again after a failure. */
+  putBack: z.boolean().optional(),
 });
 export type RestoreMeta = z.infer<typeof metaSchema>;
 

@@ -7,10 +7,10 @@
 import { MongoClient } from 'mongodb';
 import { BotError } from '../errors.ts';
 import type { RestoreConfig } from '../config.ts';
-import type { Executor } from '../exec/index.ts';
+import type { Platform, PlatformTask } from '../platform/index.ts';
 import type { Logger } from '../log.ts';
 import type { MigrationWatchState, RestoreCheckpoint } from './checkpoint.ts';
-import { migrationProgressMessage } from './summary.ts';
+import { formatDuration, migrationProgressMessage } from './summary.ts';
 import type { ThreadPoster } from './thread-poster.ts';
 import { sleep } from './wait.ts';
 
@@ -27,16 +27,11 @@ export interface TaskVerdict {
 }
 
 /**
- * Judges `docker service ps --format '{{.CurrentState}}|{{.Error}}'` output (newest task first).
+ * Judges the migration service's tasks (newest first, as the platform lists them).
  * A newest task Failed/Rejected is `failed` (the caller confirms it persists: Swarm may still
  * restart it); `maxFailed` failed tasks in the history is a restart loop.
  */
-export function judgeTasks(stdout: string, maxFailed: number): TaskVerdict {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  const tasks = lines.map((l) => {
-    const bar = l.indexOf('|');
-    return bar < 0 ? { state: l, error: '' } : { state: l.slice(0, bar).trim(), error: l.slice(bar + 1).trim() };
-  });
+export function judgeTasks(tasks: PlatformTask[], maxFailed: number): TaskVerdict {
   const failed = tasks.filter((t) => /^(failed|rejected)\b/i.test(t.state));
   const newest = tasks[0];
   const base = { current: newest?.state ?? '', error: failed[0]?.error ?? '', failedTasks: failed.length, tasks: tasks.length };
@@ -74,7 +69,7 @@ export class MigrationError extends BotError {
 }
 
 export interface WatchDeps {
-  exec: Executor;
+  platform: Platform;
   config: RestoreConfig;
   changelog: ChangelogReader;
   poster: ThreadPoster;
@@ -97,7 +92,7 @@ const FAILED_CONFIRM_POLLS = 3;
 /** Consecutive `docker service ps` errors tolerated (SSH hiccups) before the watch gives up. */
 const MAX_READ_ERRORS = 5;
 
-async function readCounts(deps: WatchDeps): Promise<Record<string, number> | undefined> {
+async function readCounts(deps: Pick<WatchDeps, 'changelog' | 'logger'>): Promise<Record<string, number> | undefined> {
   try {
     return await deps.changelog.counts();
   } catch (err) {
@@ -106,7 +101,11 @@ async function readCounts(deps: WatchDeps): Promise<Record<string, number> | und
   }
 }
 
-async function startState(deps: WatchDeps): Promise<MigrationWatchState> {
+/**
+ * Records when the watch began and the applied migrations then (once). Called before the redeploy:
+ * the migration service starts applying as soon as it is deployed.
+ */
+export async function beginMigrationWatch(deps: Pick<WatchDeps, 'checkpoint' | 'changelog' | 'logger'>): Promise<MigrationWatchState> {
   const meta = await deps.checkpoint.meta();
   if (meta.migration) return meta.migration;
   const state: MigrationWatchState = { startedAt: Date.now(), baseline: (await readCounts(deps)) ?? {} };
@@ -116,8 +115,8 @@ async function startState(deps: WatchDeps): Promise<MigrationWatchState> {
 
 /** Watches until Complete; throws MigrationError on failure, a restart loop, or the overall timeout. */
 export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
-  const { exec, config, signal, poster, checkpoint } = deps;
-  const state = await startState(deps);
+  const { platform, config, signal, poster, checkpoint } = deps;
+  const state = await beginMigrationWatch(deps);
   const deadline = state.startedAt + config.migrationTimeoutMs;
   const graceUntil = Date.now() + (deps.startGraceMs ?? 10 * 60_000);
   let lastEdit = 0;
@@ -145,14 +144,12 @@ export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
   for (;;) {
     let verdict: TaskVerdict;
     try {
-      const res = await exec.run(['docker', 'service', 'ps', '--no-trunc', '--format', '{{.CurrentState}}|{{.Error}}', config.migrationService], { timeoutMs: 120_000, signal });
-      verdict = judgeTasks(res.stdout, config.migrationMaxFailedTasks);
+      verdict = judgeTasks((await platform.tasks(config.migrationService, signal)) ?? [], config.migrationMaxFailedTasks);
       readErrors = 0;
     } catch (err) {
       if (signal?.aborted) throw err;
       const text = (err as Error).message;
-      if (/no such service/i.test(text)) verdict = judgeTasks('', config.migrationMaxFailedTasks);
-      else if (++readErrors >= MAX_READ_ERRORS) throw new MigrationError(`Cannot read the state of ${config.migrationService}: ${text}`);
+      if (++readErrors >= MAX_READ_ERRORS) throw new MigrationError(`Cannot read the state of ${config.migrationService}: ${text}`);
       else verdict = { kind: 'running', current: 'unknown (read failed, retrying)', error: '', failedTasks: 0, tasks: lastTaskCount };
     }
     counts = (await readCounts(deps)) ?? counts;
@@ -164,7 +161,9 @@ export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
     }
     if (verdict.kind === 'loop') {
       await show(verdict, true);
-      throw new MigrationError(`${config.migrationService} is in a restart loop: ${verdict.failedTasks} failed tasks (last error: ${verdict.error || 'none given'}). Stopped waiting after ${elapsed} min; read the service's logs.`);
+      throw new MigrationError(
+        `${config.migrationService} is in a restart loop: ${verdict.failedTasks} failed tasks (newest: ${verdict.current}; last error: ${verdict.error || 'none given'}). Stopped waiting after ${elapsed} min; read the service's logs.`,
+      );
     }
     if (verdict.kind === 'failed') {
       failedSeen = verdict.tasks === lastTaskCount ? failedSeen + 1 : 1;
@@ -182,7 +181,7 @@ export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
     const left = deadline - Date.now();
     if (left <= 0) {
       await show(verdict, true);
-      throw new MigrationError(`Migrations did not finish within ${Math.round(config.migrationTimeoutMs / 3_600_000)} h (now: ${verdict.current || 'no task'}). Stopped waiting.`);
+      throw new MigrationError(`Migrations did not finish within ${formatDuration(config.migrationTimeoutMs)} (now: ${verdict.current || 'no task'}). Stopped waiting.`);
     }
     await sleep(Math.min(config.migrationPollMs, left), signal);
   }

@@ -1,7 +1,8 @@
 /**
  * The restore job (one at a time, under the shared operations lock):
- *   verify the set → safety backup of the current data → restore store by store (counts checked)
- *   → stack down, restart Docker, redeploy with FACTORY_RESET=no → watch migrations → summary.
+ *   verify the set → safety backup of the current data → quiesce (OpenCRVS's application services
+ *   scaled to 0) → restore store by store (counts checked) → stack down, restart Docker, redeploy
+ *   with FACTORY_RESET=no → watch migrations → summary. The platform steps go through a Platform.
  * Every step is checkpointed in Redis, so a restarted worker resumes at the step it was on. Any
  * failure stops at that step and reports each store's state and the safety backup's label.
  */
@@ -16,16 +17,17 @@ import { verifySet } from '../backup/verify-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
+import { createSwarmPlatform, type Platform } from '../platform/index.ts';
 import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
 import { restoreResultCard } from '../slack/blocks/approval-card.ts';
-import { createCheckpoint, type RestoreCheckpoint, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
-import { watchMigrations, type ChangelogReader, type WatchResult } from './migrations.ts';
-import { createMigrationReader } from './migration-sources.ts';
-import { NOT_CHECKED } from './summary.ts';
-import { assertSafeRedeploy, deploy, restartDocker, stackDown } from './redeploy.ts';
-import { createStatusBoard, type StatusBoard } from './status-board.ts';
-import { failureMessage, stepTitle, storeStates, summaryMessage } from './summary.ts';
+import { createCheckpoint, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
+import type { ChangelogReader } from './migrations.ts';
+import { putBackAfterFailure, quiesce, redeployAndWatch } from './platform-steps.ts';
+import { assertSafeRedeploy } from './redeploy.ts';
+import { step, type Run } from './run.ts';
+import { createStatusBoard } from './status-board.ts';
+import { failureMessage, NOT_CHECKED, storeStates, summaryMessage } from './summary.ts';
 import { boundedPoster, type ThreadPoster } from './thread-poster.ts';
 import { InterruptedError } from './wait.ts';
 
@@ -36,6 +38,10 @@ export interface RestoreJobDeps {
   poster: ThreadPoster;
   /** Runs commands on the manager node; default: SSH to config.manager. */
   manager?: Executor;
+  /** The platform OpenCRVS runs on; default: Docker Swarm over `manager`. */
+  platform?: Platform;
+  /** How long the migration service may have no task at all (default 10 min). */
+  migrationStartGraceMs?: number;
   /** Reads applied migrations; default: the MongoDB of config.mongo. */
   changelog?: ChangelogReader;
   /** How long to wait for the operations lock (longer than its TTL, so a dead worker's lock expires). */
@@ -64,29 +70,6 @@ export class RestoreFailedError extends BotError {
 const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations'];
 /** A Slack call that hangs must not hold the restore (and the shared lock) with it. */
 const POST_TIMEOUT_MS = 30_000;
-
-interface Run {
-  deps: RestoreJobDeps;
-  req: RestoreRequest;
-  cp: RestoreCheckpoint;
-  board: StatusBoard;
-  signal: AbortSignal | undefined;
-}
-
-/** Runs `fn` as a checkpointed step: skipped when done, announced when resumed. */
-async function step<T>(run: Run, name: StepName, fn: () => Promise<T>): Promise<T | undefined> {
-  if ((await run.cp.step(name)).state === 'done') return undefined;
-  if (run.signal?.aborted) throw new InterruptedError(stepTitle(name));
-  const { previous } = await run.cp.start(name);
-  if (previous === 'started' || previous === 'failed') {
-    await run.board.post(`Resumed "${stepTitle(name)}" after a worker restart.`);
-  }
-  await run.board.refresh();
-  const result = await fn();
-  await run.cp.done(name);
-  await run.board.refresh();
-  return result;
-}
 
 async function safetyBackup(run: Run, stores: StoreName[]): Promise<string> {
   const { cp, deps } = run;
@@ -148,31 +131,18 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
   });
 }
 
-async function redeployAndWatch(run: Run, manager: Executor): Promise<WatchResult | undefined> {
-  const { deps, signal } = run;
-  const config = deps.backup.config.restore;
-  const ctx = { exec: manager, config, signal, pollMs: deps.redeployPollMs };
-  await step(run, 'stack-down', () => stackDown(ctx));
-  await step(run, 'docker-restart', () => restartDocker(ctx));
-  await step(run, 'deploy', () => deploy(ctx));
-  const changelog = deps.changelog ?? createMigrationReader(deps.backup.config);
-  try {
-    return await step(run, 'migrations', () =>
-      watchMigrations({ exec: manager, config, changelog, poster: deps.poster, checkpoint: run.cp, logger: deps.backup.logger, signal }),
-    );
-  } finally {
-    if (!deps.changelog) await changelog.close().catch(() => undefined);
-  }
-}
-
-/** Checks that can refuse the restore before anything is touched. Returns the manager executor. */
-function preflight(deps: RestoreJobDeps): Executor | undefined {
+/** Checks that can refuse the restore before anything is touched. Returns the platform to redeploy on. */
+function preflight(deps: RestoreJobDeps): Platform | undefined {
   const { config } = deps.backup;
   if (!config.restore.redeploy) return undefined;
   assertSafeRedeploy(config.restore);
-  if (deps.manager) return deps.manager;
-  if (!config.manager) throw new ConfigError('MANAGER_HOST', 'is required to redeploy after a restore (or set REDEPLOY_AFTER_RESTORE=false)');
-  return createExecutor({ kind: 'ssh', ...config.manager });
+  if (deps.platform) return deps.platform;
+  let exec = deps.manager;
+  if (!exec) {
+    if (!config.manager) throw new ConfigError('MANAGER_HOST', 'is required to redeploy after a restore (or set REDEPLOY_AFTER_RESTORE=false)');
+    exec = createExecutor({ kind: 'ssh', ...config.manager });
+  }
+  return createSwarmPlatform({ exec, config: config.restore, pollMs: deps.redeployPollMs });
 }
 
 /**
@@ -189,23 +159,26 @@ async function drawCard(run: Run, outcome: RestoreOutcome): Promise<void> {
   }
 }
 
-async function report(run: Run, err: unknown, stores: StoreName[]): Promise<never> {
+async function report(run: Run, err: unknown, stores: StoreName[], platform: Platform | undefined): Promise<never> {
   const { cp, req } = run;
   const steps = await cp.steps();
   // Nothing was touched unless a store's restore had begun (and got past its own checks).
   const refused = ![...steps].some(([name, rec]) => name.startsWith('restore:') && rec.state !== 'pending' && !(rec.state === 'failed' && rec.untouched));
   let failedStep: StepName | undefined;
   // In the job's own order (a Redis hash does not keep it): the report names the step that stopped.
-  const order: StepName[] = ['verify', 'safety-backup', ...stores.map((s) => `restore:${s}` as StepName), ...REDEPLOY_STEPS];
+  const order: StepName[] = ['verify', 'safety-backup', 'quiesce', ...stores.map((s) => `restore:${s}` as StepName), ...REDEPLOY_STEPS];
   for (const name of order) {
     const rec = steps.get(name);
     if (!rec || (rec.state !== 'started' && rec.state !== 'failed')) continue;
     failedStep = name;
     if (rec.state === 'started') await cp.fail(name, userMessage(err));
   }
+  const platformNote = await putBackAfterFailure(run, platform);
   const meta = await cp.meta();
   const safetyDone = (await cp.step('safety-backup')).state === 'done';
   const msg = failureMessage({
+    platformNote,
+    quiesced: (meta.quiesced?.length ?? 0) > 0,
     label: req.label,
     step: failedStep,
     error: userMessage(err),
@@ -231,7 +204,14 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
   if (first.outcome === 'done') return { outcome: 'done', text: first.finalText ?? 'Done', safetyLabel: first.safetyLabel };
   const { config, logger } = deps.backup;
   let stores = (req.stores ?? (config.stores as StoreName[])).filter((s) => deps.backup.adapters.has(s));
-  const stepsShown = (): StepName[] => ['verify', 'safety-backup', ...stores.map((s) => `restore:${s}` as StepName), ...(config.restore.redeploy ? REDEPLOY_STEPS : [])];
+  const quiesces = config.restore.redeploy && config.restore.quiesce;
+  const stepsShown = (): StepName[] => [
+    'verify',
+    'safety-backup',
+    ...(quiesces ? (['quiesce'] as StepName[]) : []),
+    ...stores.map((s) => `restore:${s}` as StepName),
+    ...(config.restore.redeploy ? REDEPLOY_STEPS : []),
+  ];
   const board = createStatusBoard({ label: req.label, steps: stepsShown, checkpoint: cp, poster: deps.poster, logger, throttleMs: config.restore.migrationProgressMs });
   const run: Run = { deps, req, cp, board, signal: opts.signal };
   // While the job waits for the lock and runs, retention must keep the set (see pins.ts).
@@ -247,21 +227,22 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     const startedAt = first.startedAt ?? Date.now();
     await cp.setMeta({ outcome: 'running', startedAt });
     await board.refresh(lock.expiredPrevious ? `Previous holder of the lock stopped without releasing it: ${lock.expiredPrevious.holder}` : undefined);
-    let manager: Executor | undefined;
+    let platform: Platform | undefined;
     try {
-      manager = preflight(deps);
+      platform = preflight(deps);
       // Read-only, so it runs again on every resume: the set must still be intact before anything else.
       await cp.start('verify');
       stores = (await prepareRestore(deps.backup, req.label, { stores: req.stores, expectedManifestSha256: req.manifestSha256, signal: opts.signal })).stores;
       await cp.done('verify');
     } catch (err) {
       if (opts.signal?.aborted) throw new InterruptedError(`The restore of ${req.label}`);
-      return await report(run, err, stores);
+      return await report(run, err, stores, platform);
     }
     try {
       const safetyLabel = await safetyBackup(run, stores);
+      if (platform && quiesces) await quiesce(run, platform);
       await restoreStores(run, stores);
-      const watched = manager ? await redeployAndWatch(run, manager) : undefined;
+      const watched = platform ? await redeployAndWatch(run, platform) : undefined;
       const all = await cp.steps();
       const msg = summaryMessage({
         label: req.label,
@@ -284,7 +265,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
         await board.post(`The worker is stopping during the restore of ${req.label}; it resumes at the same step when the worker is back.`);
         throw err instanceof InterruptedError ? err : new InterruptedError(`The restore of ${req.label}`);
       }
-      return await report(run, err, stores);
+      return await report(run, err, stores, platform);
     }
   } finally {
     await lock.release().catch(() => undefined);

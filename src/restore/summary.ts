@@ -20,6 +20,7 @@ export type StoreState = 'restored' | 'not touched' | 'partially restored';
 const STEP_TITLES: Record<string, string> = {
   verify: 'Verify the set',
   'safety-backup': 'Safety backup',
+  quiesce: 'Stop OpenCRVS (scale its services to 0)',
   'stack-down': 'docker stack down',
   'docker-restart': 'Restart Docker',
   deploy: 'Redeploy (FACTORY_RESET=no)',
@@ -125,8 +126,10 @@ export function migrationProgressMessage(input: {
   const state = `${input.service}: ${verdict.current || 'no task yet'}${verdict.failedTasks > 0 ? ` · ${verdict.failedTasks} failed task(s)` : ''}`;
   const elapsed = `elapsed ${formatDuration(input.elapsedMs)}`;
   const body = perDb.length > 0 ? perDb.join('\n') : '_changelog not readable yet_';
+  // The task state matters most when it went wrong (Failed, Rejected: "No such image", …).
+  const why = verdict.kind === 'loop' || verdict.kind === 'failed' ? `\n${state}${verdict.error ? ` — ${verdict.error}` : ''}` : '';
   return {
-    text: `${headline} (${elapsed})\n${body}`,
+    text: `${headline} (${elapsed})\n${body}${why}`,
     blocks: [section(`*${headline}* — ${elapsed}\n${body}`), context(state)],
   };
 }
@@ -183,6 +186,10 @@ export interface FailureInput {
   refused: boolean;
   /** Who to notify: the requester, the approvers and the on-call group. */
   people: AlertPeople;
+  /** What became of the application services stopped for the restore (started again or not). */
+  platformNote?: string;
+  /** The application services had been stopped for the restore. */
+  quiesced?: boolean;
 }
 
 /** The people a failed restore concerns. */
@@ -208,10 +215,12 @@ export function failureMessage(input: FailureInput): Message {
   const safety = input.safetyLabel
     ? `Safety backup of the data as it was before: \`${input.safetyLabel}\` (restore it to undo)`
     : 'No safety backup was taken (nothing had been changed).';
-  const next = afterFailure(input.step, input.refused);
+  const next = afterFailure(input.step, input.refused, input.quiesced ?? false);
   const alert = alertLine(input.people);
-  const text = [head, alert, `Error: ${input.error}`, 'Stores:', stores, next, safety].filter((l) => l !== '').join('\n');
+  const platform = input.platformNote ?? '';
+  const text = [head, alert, `Error: ${input.error}`, 'Stores:', stores, platform, next, safety].filter((l) => l !== '').join('\n');
   const blocks: KnownBlock[] = [section(`*❌ ${head}*\n${alert}\n${input.error}`), section(`*Stores now*\n${stores || '_none_'}`)];
+  if (platform) blocks.push(section(`:octagonal_sign: ${platform}`));
   if (next) blocks.push(section(`:warning: ${next}`));
   blocks.push(context(safety));
   return { text, blocks };

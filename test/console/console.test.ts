@@ -1,7 +1,7 @@
 /**
  * The local console in a real browser (Debian's chromium driven by playwright-core): a newcomer's
  * rehearsal — /backup, its message becoming the report; /restore, two approvers (switching user),
- * the confirmation dialog, the redeploy on the stand-in manager node, the migrations reaching Done
+ * the confirmation dialog, the redeploy on the manager node (the local Docker engine), the migrations reaching Done
  * and the card ending as Restored.
  * Real servers throughout (harness services, the bot's HTTP receiver); only Slack is the fake.
  */
@@ -127,13 +127,14 @@ describe('the local console in a browser', () => {
     await expect.poll(async () => (await root(cardText).textContent()) ?? '', { timeout: 15_000 }).toMatch(/Approved by @Bob, @Carol|Approved by @Carol, @Bob/);
     expect(await root(cardText).getByRole('button').count()).toBe(0);
 
-    // The thread: stores restored, redeploy on the stand-in, migrations running then Done.
+    // The thread: OpenCRVS stopped, stores restored, redeploy on the local engine, migrations running then Done.
     // The progress message comes first; the summary posted after it names the step too.
     const migration = root(cardText).locator('.msg.reply', { hasText: 'Migrations:' }).first();
     await migration.waitFor({ timeout: 120_000 });
     await expect.poll(async () => (await migration.textContent()) ?? '', { timeout: 120_000, interval: 500 }).toContain('Migrations: Done');
     const migrationText = (await migration.textContent()) ?? '';
-    expect(migrationText).toMatch(/since the restore/);
+    // The migration service really ran (its migrations were already in the set: nothing new to apply).
+    expect(migrationText).toMatch(/applied/);
     expect(migrationText).toContain('Complete');
     await root(cardText).locator('.msg.reply', { hasText: `Done: restore of ${label}` }).waitFor({ timeout: 30_000 });
     // The card itself ends as "Restored", not "queued; progress follows".
@@ -145,6 +146,8 @@ describe('the local console in a browser', () => {
     const summary = (await root(cardText).locator('.msg.reply', { hasText: `Done: restore of ${label}` }).textContent()) ?? '';
     for (const store of ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders']) expect(summary).toContain(store);
     expect(summary).toMatch(/events \(PostgreSQL\) \d+/);
+    expect(threadText).toContain('Stop OpenCRVS (scale its services to 0)');
+    expect(threadText).toContain('OpenCRVS is stopped for the restore: 5 application service(s)');
     expect(threadText).toMatch(/Safety backup of the data before the restore: pre-restore-/);
 
     // Two views for people to look at: the card with the start of its thread, and the end of the thread.

@@ -1,65 +1,18 @@
-/** Shared pieces of the restore tests: the fake docker on the harness sshd, a recording thread, MongoDB data. */
+/** Shared pieces of the restore tests: the manager node's executor, a recording thread, MongoDB data. */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KnownBlock } from '@slack/types';
 import { MongoClient, type Document } from 'mongodb';
 import type { Config } from '../../src/config.ts';
 import { createExecutor, type Executor } from '../../src/exec/index.ts';
 import type { ThreadPoster } from '../../src/restore/thread-poster.ts';
 
-const FAKE_SOURCE = join(import.meta.dirname, 'fake-docker.sh');
-
-export interface FakeDocker {
-  dir: string;
-  /** Command lines received so far. */
-  commands(): string[];
-  /** Scripts `docker service ps`: one frame (newest task first) per call, the last repeats. */
-  frames(frames: string[][]): void;
-  reset(): void;
-  remove(): void;
-}
-
 /** The manager node's executor (the harness sshd). */
 export function managerExec(config: Config): Executor {
   if (!config.manager) throw new Error('the harness sshd is not configured (MANAGER_HOST missing)');
   return createExecutor({ kind: 'ssh', ...config.manager });
-}
-
-/**
- * Installs the recording fake as `docker` and `service` in sshd's bin folder (first on its PATH),
- * and proves over SSH that these are the ones the manager node runs — never a real Docker here.
- */
-export async function installFakeDocker(config: Config): Promise<FakeDocker> {
-  if (!config.manager) throw new Error('the harness sshd is not configured (MANAGER_HOST missing)');
-  const binDir = join(dirname(config.manager.keyFile), 'bin');
-  mkdirSync(binDir, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'fake-docker-'));
-  const script = readFileSync(FAKE_SOURCE, 'utf8').replace('__FAKE_DIR__', `'${dir}'`);
-  for (const name of ['docker', 'service']) {
-    writeFileSync(join(binDir, name), script);
-    chmodSync(join(binDir, name), 0o755);
-  }
-  const found = await managerExec(config).run(['sh', '-c', 'command -v docker; command -v service'], { timeoutMs: 20_000 });
-  const expected = `${join(binDir, 'docker')}\n${join(binDir, 'service')}`;
-  if (found.stdout.trim() !== expected) throw new Error(`the fake docker is not first on the manager's PATH: ${found.stdout}`);
-  const log = join(dir, 'commands.log');
-  return {
-    dir,
-    commands: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') : []),
-    frames(frames) {
-      writeFileSync(join(dir, 'migration.frames'), frames.map((f) => f.join('\n')).join('\n---\n') + '\n');
-    },
-    reset() {
-      for (const f of ['commands.log', 'migration.frames', 'ps-count', 'stack-remaining', 'info.fail']) rmSync(join(dir, f), { force: true });
-    },
-    remove() {
-      for (const name of ['docker', 'service']) rmSync(join(binDir, name), { force: true });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 export interface RecordedMessage {

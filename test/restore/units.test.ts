@@ -4,6 +4,11 @@ import { loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { dataClearingReason } from '../../src/restore/deploy-guard.ts';
 import { judgeTasks } from '../../src/restore/migrations.ts';
+
+/** `docker service ps --format '{{.CurrentState}}|{{.Error}}'` lines as the platform returns them. */
+function tasks(text: string): Array<{ state: string; error: string }> {
+  return text.split('\n').filter((l) => l !== '').map((l) => ({ state: l.split('|')[0] ?? '', error: l.split('|')[1] ?? '' }));
+}
 import { failureMessage, formatDuration, migrationProgressMessage, summaryMessage } from '../../src/restore/summary.ts';
 
 describe('deploy guard', () => {
@@ -61,15 +66,15 @@ describe('deploy guard', () => {
 
 describe('migration task states', () => {
   it('reads Complete, running, a final failure and a restart loop', () => {
-    expect(judgeTasks('Complete 3 seconds ago|\n', 3).kind).toBe('complete');
-    expect(judgeTasks('Running 2 hours ago|\n', 3).kind).toBe('running');
-    expect(judgeTasks('', 3).kind).toBe('missing');
-    const failed = judgeTasks('Failed 5 seconds ago|task: non-zero exit (1)\n', 3);
+    expect(judgeTasks(tasks('Complete 3 seconds ago|\n'), 3).kind).toBe('complete');
+    expect(judgeTasks(tasks('Running 2 hours ago|\n'), 3).kind).toBe('running');
+    expect(judgeTasks(tasks(''), 3).kind).toBe('missing');
+    const failed = judgeTasks(tasks('Failed 5 seconds ago|task: non-zero exit (1)\n'), 3);
     expect(failed).toMatchObject({ kind: 'failed', error: 'task: non-zero exit (1)', failedTasks: 1 });
-    const loop = judgeTasks('Starting 1 second ago|\nFailed 9 seconds ago|task: non-zero exit (1)\nFailed 30 seconds ago|x\nRejected 1 minute ago|no suitable node\n', 3);
+    const loop = judgeTasks(tasks('Starting 1 second ago|\nFailed 9 seconds ago|task: non-zero exit (1)\nFailed 30 seconds ago|x\nRejected 1 minute ago|no suitable node\n'), 3);
     expect(loop).toMatchObject({ kind: 'loop', failedTasks: 3, current: 'Starting 1 second ago' });
     // A retry that succeeded after one failure is Complete, not a failure.
-    expect(judgeTasks('Complete 1 second ago|\nFailed 1 minute ago|x\n', 3).kind).toBe('complete');
+    expect(judgeTasks(tasks('Complete 1 second ago|\nFailed 1 minute ago|x\n'), 3).kind).toBe('complete');
   });
 });
 

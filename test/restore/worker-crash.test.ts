@@ -3,11 +3,13 @@
  * (crash-worker.ts, built like src/main.ts), is SIGKILLed while the checkpoint says the mongo
  * restore has started, and a second worker process must detect the stalled job, wait out the dead
  * worker's operations lock, resume at that step and finish with the data of the set. Real Redis,
- * MongoDB (FerretDB), harness sshd as manager node with the recording fake docker; Slack is faked.
+ * MongoDB (FerretDB), harness sshd as manager node with the harness's real Docker engine (a test
+ * stack of its own); Slack is faked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createWriteStream, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
@@ -23,11 +25,10 @@ import { checkpointKey, createCheckpoint } from '../../src/restore/checkpoint.ts
 import { createAdapters } from '../../src/stores/registry.ts';
 import { FINGERPRINTS } from '../contract/fingerprints.ts';
 import { servicesEnv, testConfig } from '../helpers/env.ts';
-import { dropMongo, installFakeDocker, mutateMongo, safetySets, seedMongo, testDatabases, type FakeDocker } from './helpers.ts';
+import { commandCounts, countedStackEnv, deployStack, migrationControl, removeStack, runningContainers, stackName } from '../helpers/swarm.ts';
+import { dropMongo, mutateMongo, safetySets, seedMongo, testDatabases } from './helpers.ts';
 
 const WORKER = join(import.meta.dirname, 'crash-worker.ts');
-const DEPLOY = 'cd / && docker stack deploy -c /opt/opencrvs/docker-compose.yml opencrvs';
-const RUNNING = ['Running 3 seconds ago|'];
 const BOT_TOKEN = `xoxb-crash-${randomBytes(6).toString('hex')}`;
 const CHANNEL = 'C0RESTORE';
 /** Documents added to the seed so the MongoDB step lasts long enough to be killed in. */
@@ -36,33 +37,30 @@ const BULK_DOCS = 30_000;
 const STALL = { lockDurationMs: 4000, stalledIntervalMs: 1000 };
 
 let slack: FakeSlack;
-let docker: FakeDocker;
 const children = new Set<ChildProcess>();
 const cleanups: Array<() => Promise<void>> = [];
 let passed = false;
 
 beforeAll(async () => {
   slack = await startFakeSlack({ botToken: BOT_TOKEN });
-  docker = await installFakeDocker(testConfig());
 });
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-  docker?.remove();
   await slack?.close();
 });
 
 /** The variables both the test and the worker processes load their Config from (BACKUP_ROOT apart: each test has its own). */
-function environment(dbs: string[], redisUrl: string): Record<string, string> {
+function environment(dbs: string[], redisUrl: string, stack: { name: string; log: string }): Record<string, string> {
   const { BACKUP_ROOT: _shared, ...services } = servicesEnv();
   return {
     ...services,
     BACKUP_STORES: 'mongo',
     MONGO_DATABASES: dbs.join(','),
     REDIS_URL: redisUrl,
-    REDEPLOY_COMMAND: DEPLOY,
-    STACK_DOWN_TIMEOUT_SECONDS: '30',
+    ...countedStackEnv(stack.name, stack.log),
+    STACK_DOWN_TIMEOUT_SECONDS: '90',
     MIGRATION_POLL_SECONDS: '0.3',
     MIGRATION_PROGRESS_SECONDS: '1',
     MIGRATION_TIMEOUT_HOURS: '0.02',
@@ -121,9 +119,13 @@ describe('restore job and a real worker crash', () => {
     const dbs = testDatabases();
     // A Redis database of its own: the dead worker's operations lock (and checkpoints) block nobody else's tests.
     const redisUrl = `${servicesEnv()['REDIS_URL']?.replace(/\/\d*$/, '')}/${randomInt(1, 16)}`;
-    const cfg: Config = testConfig(environment(dbs, redisUrl));
-    const env = { ...environment(dbs, redisUrl), BACKUP_ROOT: cfg.backupRoot };
+    const stack = { name: stackName(), log: join(tmpdir(), `crvs-commands-${randomBytes(4).toString('hex')}.log`) };
+    const cfg: Config = testConfig(environment(dbs, redisUrl, stack));
+    const env = { ...environment(dbs, redisUrl, stack), BACKUP_ROOT: cfg.backupRoot };
     const logFile = join(cfg.backupRoot, 'workers.log');
+    migrationControl(stack.name, { databases: dbs, migrations: 2, delayMs: 100 });
+    cleanups.push(() => removeStack(stack.name));
+    await deployStack(stack.name);
     cleanups.push(async () => {
       await dropMongo(cfg.mongo.url, dbs);
       // Kept after a failure: workers.log in it tells what the worker processes did.
@@ -165,7 +167,6 @@ describe('restore job and a real worker crash', () => {
       report: { channel: CHANNEL, threadTs: rootTs },
     });
     cleanups.push(async () => void (await redis.del(`${queues.prefix}:restore-request:${jobId}`)));
-    docker.frames([RUNNING, RUNNING, RUNNING, ['Complete 1 second ago|']]);
 
     // 3. The first worker process, killed as soon as the mongo step has started.
     const cp = createCheckpoint(redis, requestId);
@@ -177,7 +178,10 @@ describe('restore job and a real worker crash', () => {
     expect((await cp.step('restore:mongo')).state).toBe('started');
     expect((await cp.step('safety-backup')).state).toBe('done');
     expect(safetySets(cfg.backupRoot)).toHaveLength(1);
-    expect(docker.commands()).toEqual([]);
+    // OpenCRVS was stopped before the first store was touched; nothing was redeployed yet.
+    const stopped = await runningContainers(stack.name);
+    for (const s of ['gateway', 'auth', 'workflow', 'events', 'client']) expect(stopped[s] ?? 0).toBe(0);
+    expect(commandCounts(stack.log)).toEqual({ deploy: 0, restart: 0 });
 
     // 4. A second worker process: BullMQ finds the stalled job and the restore resumes.
     const second = startWorker(env, queues.prefix, logFile);
@@ -194,10 +198,7 @@ describe('restore job and a real worker crash', () => {
     // 5. What the operator sees: the data of the set, one safety backup, one redeploy, and the thread says why.
     expect(await fingerprint(cfg)).toBe(before);
     expect(safetySets(cfg.backupRoot)).toHaveLength(1);
-    const cmds = docker.commands();
-    expect(cmds.filter((c) => c === 'docker stack down opencrvs')).toHaveLength(1);
-    expect(cmds.filter((c) => c.startsWith('docker stack deploy'))).toHaveLength(1);
-    expect(cmds.filter((c) => c === 'FACTORY_RESET=no')).toHaveLength(1);
+    expect(commandCounts(stack.log)).toEqual({ deploy: 1, restart: 1 });
     const thread = slack.thread(CHANNEL, rootTs);
     const texts = thread.map((m) => m.text);
     expect(texts.filter((t) => t.startsWith('Resumed mongo after a worker restart'))).toHaveLength(1);

@@ -49,7 +49,7 @@ function buttons(req: ApprovalRequest): ActionsBlock {
       title: { type: 'plain_text', text: 'Approve this restore?' },
       text: {
         type: 'mrkdwn',
-        text: `All current data in ${storeList(req)} will be replaced by backup set \`${req.label}\`. This cannot be undone.`,
+        text: `All current data in ${storeList(req)} will be replaced by backup set \`${req.label}\`.${req.view.stopsStack ? ' OpenCRVS will be stopped during the restore.' : ''} This cannot be undone.`,
       },
       confirm: { type: 'plain_text', text: 'Approve' },
       deny: { type: 'plain_text', text: 'Back' },
@@ -64,6 +64,13 @@ function buttons(req: ApprovalRequest): ActionsBlock {
     value: req.id,
   };
   return { type: 'actions', block_id: `approval:${req.id}`, elements: [approve, reject, cancel] };
+}
+
+/** What the card says about OpenCRVS being stopped during the restore. */
+function downtime(req: ApprovalRequest): string {
+  const stack = req.view.stopsStack;
+  if (!stack) return '';
+  return `\n:octagonal_sign: *OpenCRVS will be stopped* from the first restore step: the application services of stack \`${stack}\` are scaled to 0 (data stores keep running) until it is redeployed after the restore; if the restore fails before the redeploy they are started again.`;
 }
 
 function storeList(req: ApprovalRequest): string {
@@ -111,7 +118,7 @@ export function approvalCard(req: ApprovalRequest, now: number): SlackMessage {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:rotating_light: *Current data will be replaced.* Restoring deletes what is in ${storeList(req)} now and puts back the set \`${req.label}\`; anything recorded since then is lost.`,
+        text: `:rotating_light: *Current data will be replaced.* Restoring deletes what is in ${storeList(req)} now and puts back the set \`${req.label}\`; anything recorded since then is lost.${downtime(req)}`,
       },
     },
     { type: 'section', block_id: `status:${req.id}`, text: { type: 'mrkdwn', text: outcomeLine(req) } },
