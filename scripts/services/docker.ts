@@ -25,10 +25,17 @@ async function engineVersion(p: DockerPaths): Promise<string> {
   return (await dockerCli(p, ['version', '--format', '{{.Server.Version}}'], 10_000)).trim();
 }
 
-async function ensureSwarm(p: DockerPaths): Promise<void> {
+async function ensureSwarm(p: DockerPaths, freePort: () => Promise<number>): Promise<void> {
   const state = (await dockerCli(p, ['info', '--format', '{{.Swarm.LocalNodeState}}'], 20_000)).trim();
   if (state === 'active') return;
-  await dockerCli(p, ['swarm', 'init', '--advertise-addr', '127.0.0.1'], 60_000);
+  // Free ports on loopback, not the defaults (0.0.0.0:2377, 4789): a second harness (another
+  // CRVS_SERVICES_DIR, another checkout) or the machine's own swarm may hold those.
+  const listen = await freePort();
+  // The data path port must lie in 1024–49151; the kernel's free ports often lie above.
+  let dataPath = await freePort();
+  for (let i = 0; i < 50 && dataPath > 49151; i++) dataPath = await freePort();
+  if (dataPath > 49151) dataPath = 4789;
+  await dockerCli(p, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${listen}`, '--data-path-port', String(dataPath)], 60_000);
 }
 
 /** Removes every swarm service (so no container is left), then stops the engine. */
@@ -61,7 +68,7 @@ async function startDocker(ctx: ServiceContext): Promise<RunningService> {
   spawnDaemon('sh', [p.startScript], { logFile: p.log });
   await waitFor('dockerd', async () => (await engineVersion(p)) || undefined, 60_000);
   const pid = Number(readFileSync(p.pidFile, 'utf8').trim());
-  await ensureSwarm(p);
+  await ensureSwarm(p, ctx.freePort);
   await buildImages(p, ctx);
   const env = readEnvFile(ctx.servicesDir);
   writeStackFiles(p, env);
