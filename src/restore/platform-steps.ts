@@ -9,6 +9,7 @@ import { userMessage } from '../errors.ts';
 import type { Platform, ServiceReplicas, WaitOptions } from '../platform/index.ts';
 import { beginMigrationWatch, watchMigrations, type WatchResult } from './migrations.ts';
 import { createMigrationReader } from './migration-sources.ts';
+import { reindexStep } from './reindex-step.ts';
 import { step, type Run } from './run.ts';
 
 /** How precisely the engine's uptime is known (ps gives whole seconds). */
@@ -92,9 +93,12 @@ export async function redeployAndWatch(run: Run, platform: Platform): Promise<Wa
       await beginMigrationWatch({ checkpoint: cp, changelog, logger: deps.backup.logger });
       await platform.redeploy(waits(run, config.deployTimeoutMs));
     });
-    return await step(run, 'migrations', () =>
+    const watched = await step(run, 'migrations', () =>
       watchMigrations({ platform, config, changelog, poster: deps.poster, checkpoint: cp, logger: deps.backup.logger, signal, startGraceMs: deps.migrationStartGraceMs }),
     );
+    // v1.9+: the search indices are rebuilt from PostgreSQL once the migrations are done.
+    if (config.reindex.enabled) await step(run, 'reindex', () => reindexStep(run));
+    return watched;
   } finally {
     if (!deps.changelog) await changelog.close().catch(() => undefined);
   }

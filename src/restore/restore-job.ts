@@ -67,7 +67,7 @@ export class RestoreFailedError extends BotError {
   }
 }
 
-const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations'];
+const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations', 'reindex'];
 /** A Slack call that hangs must not hold the restore (and the shared lock) with it. */
 const POST_TIMEOUT_MS = 30_000;
 
@@ -210,7 +210,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     'safety-backup',
     ...(quiesces ? (['quiesce'] as StepName[]) : []),
     ...stores.map((s) => `restore:${s}` as StepName),
-    ...(config.restore.redeploy ? REDEPLOY_STEPS : []),
+    ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => s !== 'reindex' || config.restore.reindex.enabled) : []),
   ];
   const board = createStatusBoard({ label: req.label, steps: stepsShown, checkpoint: cp, poster: deps.poster, logger, throttleMs: config.restore.migrationProgressMs });
   const run: Run = { deps, req, cp, board, signal: opts.signal };

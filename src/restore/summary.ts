@@ -25,6 +25,7 @@ const STEP_TITLES: Record<string, string> = {
   'docker-restart': 'Restart Docker',
   deploy: 'Redeploy (FACTORY_RESET=no)',
   migrations: 'Migrations',
+  reindex: 'Reindex search (events)',
 };
 
 const ICONS: Record<StepState, string> = { pending: '◻️', started: '⏳', done: '✅', failed: '❌' };

@@ -3,61 +3,21 @@
  * so a small HTTP server on loopback plays their three endpoints as OpenCRVS documents them
  * (token, trigger, status list); everything the bot does over HTTP is real.
  */
-import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReindex, ReindexError } from '../../src/restore/reindex.ts';
+import { startReindexStandIn, type OpencrvsStandIn, type ReindexPlay } from '../helpers/opencrvs-reindex.ts';
 
-interface Play {
-  /** Token requests refused (503) before one is given. */
-  authDownFor?: number;
-  /** Status answers per poll after the trigger. */
-  runs?: Array<'none' | { status: 'running' | 'completed' | 'failed'; processed: number; error?: string }>;
-}
-
-let server: Server | undefined;
+let standIn: OpencrvsStandIn | undefined;
 afterEach(async () => {
-  await new Promise((r) => server?.close(r));
-  server = undefined;
+  await standIn?.close();
+  standIn = undefined;
 });
 
-async function opencrvs(play: Play): Promise<{ url: string; triggers: number; unauthorised: number }> {
-  const state = { url: '', triggers: 0, unauthorised: 0 };
-  let tokenCalls = 0;
-  let polls = 0;
-  let triggeredAt = '';
-  server = createServer((req, res) => {
-    const json = (code: number, body: unknown): void => {
-      res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (req.url === '/internal/reindexing-token') {
-      tokenCalls += 1;
-      if (tokenCalls <= (play.authDownFor ?? 0)) return json(503, { error: 'starting' });
-      return json(200, { token: 'reindex-token-1' });
-    }
-    if (req.url === '/events/reindex') {
-      if (req.headers.authorization !== 'Bearer reindex-token-1') {
-        state.unauthorised += 1;
-        return json(401, { error: 'unauthorised' });
-      }
-      if (req.method === 'POST') {
-        state.triggers += 1;
-        triggeredAt = new Date().toISOString();
-        return json(202, {});
-      }
-      const step = play.runs?.[Math.min(polls, (play.runs?.length ?? 1) - 1)] ?? 'none';
-      polls += 1;
-      // An old run (before the trigger) is always listed: it must not be taken for ours.
-      const old = { timestamp: '2026-01-01T00:00:00.000Z', status: 'completed', progress: { processed: 5 } };
-      if (step === 'none') return json(200, [old]);
-      return json(200, [old, { timestamp: triggeredAt, status: step.status, progress: { processed: step.processed }, ...(step.error ? { error_message: step.error } : {}) }]);
-    }
-    json(404, {});
-  });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  state.url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  return state;
+async function opencrvs(play: ReindexPlay): Promise<OpencrvsStandIn> {
+  standIn = await startReindexStandIn(play);
+  return standIn;
 }
+
 
 const base = { timeoutMs: 10_000, pollMs: 50, requestTimeoutMs: 2000 };
 

@@ -24,6 +24,7 @@ import { InterruptedError } from '../../src/restore/wait.ts';
 import { createAdapters } from '../../src/stores/registry.ts';
 import type { StoreAdapter, StoreName } from '../../src/stores/types.ts';
 import { testConfig } from '../helpers/env.ts';
+import { startReindexStandIn } from '../helpers/opencrvs-reindex.ts';
 import { docker, deployStack, engineUptimeSeconds, migrationControl, removeStack, stackEnv, stackName } from '../helpers/swarm.ts';
 import { dropMongo, managerExec, mutateMongo, recordingPoster, safetySets, seedMongo, snapshotMongo, testDatabases } from './helpers.ts';
 
@@ -166,6 +167,31 @@ describe('restore job', () => {
     expect(poster.card?.text).toContain('Restored — see thread');
     expect(JSON.stringify(poster.card?.blocks)).toContain('Approved by <@U0APPROVER1>, <@U0APPROVER2> · requested by <@U0REQUESTER>');
     expect(JSON.stringify(poster.card?.blocks)).not.toContain('queued');
+  });
+
+  it('v1.9+: after the migrations the search reindex runs, its progress in the thread; a failed reindex fails the restore, named', async () => {
+    const dbs = testDatabases();
+    const { env } = await liveStack(dbs);
+    const good = await startReindexStandIn({ authDownFor: 1, runs: ['none', { status: 'running', processed: 700 }, { status: 'completed', processed: 1200 }] });
+    cleanups.push(() => good.close());
+    const cfg = config(dbs, { ...env, REINDEX_AFTER_RESTORE: 'true', REINDEX_AUTH_URL: good.url, REINDEX_EVENTS_URL: good.url });
+    const { req } = await prepareSet(cfg, dbs);
+    const poster = recordingPoster();
+    const r = await runRestoreJob({ backup: deps(cfg), redis, poster, manager: managerExec(cfg), redeployPollMs: 200, lockWaitMs: 60_000 }, req);
+    expect(r.outcome).toBe('done');
+    expect(good.triggers).toBe(1);
+    expect(poster.all()).toContain('Reindex: done — 1,200 documents indexed');
+    expect(poster.messages.at(-1)?.text).toMatch(/Reindex search \(events\)/);
+
+    const bad = await startReindexStandIn({ runs: [{ status: 'failed', processed: 3, error: 'index events_v2 missing' }] });
+    cleanups.push(() => bad.close());
+    const cfg2 = config(dbs, { ...env, REINDEX_AFTER_RESTORE: 'true', REINDEX_AUTH_URL: bad.url, REINDEX_EVENTS_URL: bad.url });
+    const second = await prepareSet(cfg2, dbs);
+    const poster2 = recordingPoster();
+    const err = await runRestoreJob({ backup: deps(cfg2), redis, poster: poster2, manager: managerExec(cfg2), redeployPollMs: 200, lockWaitMs: 60_000 }, second.req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RestoreFailedError);
+    expect(poster2.all()).toMatch(/Reindex search \(events\)/);
+    expect(poster2.all()).toContain('index events_v2 missing');
   });
 
   it('resumes after the worker stops during the MongoDB step, without redoing the safety backup', async () => {
