@@ -10,6 +10,7 @@ import { consoleManager, managerEnv } from '../../scripts/console/console-manage
 import { seedAll } from '../../scripts/seed/index.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { resolveProfile } from '../profile/detect.ts';
+import { startReindexStandIn } from '../../scripts/console/reindex-player.ts';
 import { startFakeSlack, type BotTarget, type FakeSlack } from '../fake-slack/index.ts';
 import type { Logger } from '../log.ts';
 import { startBot, type BotHandle } from '../main.ts';
@@ -67,7 +68,7 @@ function withDb(url: string, db: number): string {
 }
 
 /** The bot's configuration for the console: local services, fake Slack, a short migration watch. */
-export function consoleConfig(o: ConsoleOptions, fake: FakeSlack, secrets: { token: string; signingSecret: string }): Config {
+export function consoleConfig(o: ConsoleOptions, fake: FakeSlack, secrets: { token: string; signingSecret: string }, reindexUrl?: string): Config {
   const env = o.servicesEnv;
   const redis = env['REDIS_URL'];
   if (!redis) throw new Error('REDIS_URL is missing from the services environment: is the harness up?');
@@ -93,6 +94,8 @@ export function consoleConfig(o: ConsoleOptions, fake: FakeSlack, secrets: { tok
     MIGRATION_POLL_SECONDS: '1',
     MIGRATION_PROGRESS_SECONDS: '2',
     MIGRATION_TIMEOUT_HOURS: '0.1',
+    // OpenCRVS's auth and events services are played (reindex-player.ts): the reindex is rehearsed too.
+    ...(reindexUrl ? { REINDEX_AUTH_URL: reindexUrl, REINDEX_EVENTS_URL: reindexUrl, REINDEX_TIMEOUT_MINUTES: '5' } : {}),
   });
 }
 
@@ -144,7 +147,9 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   };
   try {
     // Decided before seeding: an empty machine becomes a current (v1.9+) deployment, PostgreSQL included.
-    const config = await resolveProfile(consoleConfig(o, fake, secrets), o.logger);
+    const reindex = await startReindexStandIn({ runs: ['none', { status: 'running', processed: 400 }, { status: 'running', processed: 1100 }, { status: 'completed', processed: 1600 }] });
+    stops.push(() => reindex.close());
+    const config = await resolveProfile(consoleConfig(o, fake, secrets, reindex.url), o.logger);
     await flushConsoleRedis(config.redisUrl);
     let seeded: StoreName[] = [];
     if (o.seed !== false) {

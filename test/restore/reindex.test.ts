@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReindex, ReindexError } from '../../src/restore/reindex.ts';
-import { startReindexStandIn, type OpencrvsStandIn, type ReindexPlay } from '../helpers/opencrvs-reindex.ts';
+import { startReindexStandIn, type OpencrvsStandIn, type ReindexPlay } from '../../scripts/console/reindex-player.ts';
 
 let standIn: OpencrvsStandIn | undefined;
 afterEach(async () => {

@@ -24,7 +24,7 @@ import { InterruptedError } from '../../src/restore/wait.ts';
 import { createAdapters } from '../../src/stores/registry.ts';
 import type { StoreAdapter, StoreName } from '../../src/stores/types.ts';
 import { testConfig } from '../helpers/env.ts';
-import { startReindexStandIn } from '../helpers/opencrvs-reindex.ts';
+import { startReindexStandIn } from '../../scripts/console/reindex-player.ts';
 import { docker, deployStack, engineUptimeSeconds, migrationControl, removeStack, stackEnv, stackName } from '../helpers/swarm.ts';
 import { dropMongo, managerExec, mutateMongo, recordingPoster, safetySets, seedMongo, snapshotMongo, testDatabases } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 /**
  * OpenCRVS's auth and events services cannot run here: a loopback HTTP server plays the three
- * endpoints of the reindex as OpenCRVS documents them (token, trigger, status list). Everything
- * the bot does over HTTP against it is real.
+ * endpoints of the reindex as OpenCRVS documents them (token, trigger, status list), for the tests
+ * and for the console's rehearsal. Everything the bot does over HTTP against it is real.
  */
 import { createServer, type Server } from 'node:http';
 
