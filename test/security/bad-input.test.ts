@@ -47,7 +47,7 @@ describe('CLI arguments', () => {
     ['a bad label for backup', ['backup', '--label', '../../x'], /"\.\.\/\.\.\/x" is not a valid label/],
     ['a label with a control character', ['pull', 'a\nb'], /"a\\nb" is not a valid label/],
     ['a decrypt outside the root', ['decrypt', '../x'], /is not a valid label/],
-    ['an unknown store', ['restore', '2026-11-26', '--yes', '--stores', 'mongo,postgres'], /unknown: postgres/],
+    ['an unknown store', ['restore', '2026-11-26', '--yes', '--stores', 'mongo,cassandra'], /unknown: cassandra/],
     ['a bad limit', ['audit', '--limit', '-5'], /--limit must be a whole number/],
     ['a bad date', ['audit', '--since', 'yesterday'], /--since must be a date/],
   ];

@@ -37,7 +37,7 @@ describe('configuration', () => {
   });
 
   it('names an unknown store and a bad database name', () => {
-    expect(errorOf({ BACKUP_STORES: 'mongo,postgres' }).message).toContain('postgres');
+    expect(errorOf({ BACKUP_STORES: 'mongo,cassandra' }).message).toContain('cassandra');
     expect(errorOf({ MONGO_DATABASES: 'hearth-dev,bad name' }).variable).toBe('MONGO_DATABASES');
   });
 
