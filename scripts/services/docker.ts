@@ -114,8 +114,7 @@ export const docker: ServiceSpec = {
     }
   },
   start: startDocker,
-  async stop(svc, ctx) {
+  async stop(_service, ctx) {
     await stopEngine(dockerPaths(ctx.dataDir));
-    void svc;
   },
 };

@@ -62,14 +62,19 @@ export function migrationControl(stack: string, control: Partial<MigrationContro
   });
 }
 
-/** Deploys `stack` and waits (bounded) until its application services run. */
+/**
+ * Deploys `stack` and waits (bounded) until its application services run and its first migration
+ * run is Complete: a test that seeds data afterwards must not race the migration service's writes.
+ */
 export async function deployStack(stack: string): Promise<void> {
   const p = engine();
   await execFileP('sh', [p.deployScript, stack], { timeout: 60_000 });
-  await until(`stack ${stack} running`, 60_000, async () => {
+  await until(`stack ${stack} running`, 90_000, async () => {
     const out = await docker(['service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}} {{.Replicas}}']);
     const rows = out.trim().split('\n').filter((l) => !l.includes('_migration'));
-    return rows.length >= 10 && rows.every((r) => /\s1\/1$/.test(r));
+    if (rows.length < 10 || !rows.every((r) => /\s1\/1$/.test(r))) return false;
+    const tasks = await docker(['service', 'ps', '--format', '{{.CurrentState}}', `${stack}_migration`]);
+    return /^Complete\b/.test(tasks.trim());
   });
 }
 
