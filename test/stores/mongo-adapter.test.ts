@@ -118,16 +118,13 @@ describe('mongo adapter', () => {
     expect(await adapter.verify(set, context(config, label))).not.toEqual([]);
   });
 
-  it('backs up a database the server does not have as empty, and says so', async () => {
+  it('fails, naming it, a configured database the server does not have (never a silently empty file)', async () => {
     const cfg = testConfig({ BACKUP_STORES: 'mongo', MONGO_DATABASES: 'metrics,not-created-yet', BACKUP_ROOT: config.backupRoot });
     const a = createMongoAdapter(cfg);
     try {
-      const set = await a.backup(context(cfg, 'empty-db'));
-      const missing = set.find((x) => x.meta?.['database'] === 'not-created-yet');
-      expect(missing?.counts).toEqual({});
-      expect(String(missing?.meta?.['emptyDatabase'])).toMatch(/no such database/);
-      expect(await a.verify(set, context(cfg, 'empty-db'))).toEqual([]);
-      expect(await a.restore(set, context(cfg, 'empty-db'))).toEqual({ 'metrics.changelog': seeded['metrics.changelog'] });
+      const err = await a.backup(context(cfg, 'empty-db')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as Error).message).toMatch(/no database "not-created-yet" \(MONGO_DATABASES/);
     } finally {
       await a.close();
     }

@@ -106,7 +106,8 @@ export function createMongoAdapter(config: Config, logger?: Logger): StoreAdapte
             uncompressedBytes: r.uncompressedBytes,
           };
           if (r.views.length > 0) meta['views'] = r.views;
-          if (r.missing) meta['emptyDatabase'] = 'the server has no such database: backed up as empty';
+          // A configured database the server lacks is a failure, named: never a silently empty file.
+          if (r.missing) throw new StoreError('mongo', `the server has no database "${db}" (MONGO_DATABASES, or the OpenCRVS version's list): nothing of it could be backed up`);
           artifacts.push({ store: 'mongo', path, kind: 'file', bytes: r.bytes, sha256: r.sha256, counts: r.counts, durationMs: Date.now() - started, meta });
         } catch (err) {
           if (ctx.signal.aborted) throw err;
