@@ -5,9 +5,9 @@
  * cache usually lives in /root, which nobody cannot enter). Password authentication over TCP on
  * loopback, so the bot's credentials travel exactly as in a deployment (environment, never argv).
  */
-import { randomBytes } from 'node:crypto';
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { RunningService, ServiceContext, ServiceSpec } from './types.ts';
 import { run, spawnDaemon, waitFor, which } from './util.ts';
 
@@ -59,11 +59,40 @@ async function account(): Promise<Account | undefined> {
   return { uid, gid };
 }
 
+/** True when every folder above `dir` lets others through (o+x): the unprivileged account can reach it. */
+function reachableByOthers(dir: string): boolean {
+  let d = dir;
+  for (;;) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    const up = dirname(d);
+    if (up === d) return true;
+    d = up;
+  }
+}
+
+/**
+ * Where the server's own files live (binaries copy, data folder): the service's folder, or — as
+ * root, when a parent of it is closed to others (a clone under /root) — a folder of its own under
+ * /var/tmp that the unprivileged account can reach, named after the service's folder.
+ */
+function serverHome(ctx: ServiceContext, who: Account | undefined): string {
+  if (!who) return ctx.dataDir;
+  mkdirSync(ctx.dataDir, { recursive: true });
+  if (reachableByOthers(ctx.dataDir)) return ctx.dataDir;
+  const home = join('/var/tmp', `crvs-backup-bot-postgres-${createHash('sha256').update(ctx.dataDir).digest('hex').slice(0, 12)}`);
+  mkdirSync(home, { recursive: true, mode: 0o755 });
+  return home;
+}
+
 /** The binaries the server runs from: the cache, or a copy the unprivileged account can reach. */
 function serverDist(ctx: ServiceContext, who: Account | undefined): string {
   const dist = postgresDist(ctx.cacheDir);
   if (!who) return dist;
-  const copy = join(ctx.dataDir, `dist-${PG_VERSION}`);
+  const copy = join(serverHome(ctx, who), `dist-${PG_VERSION}`);
   if (!existsSync(join(copy, 'bin', 'postgres'))) {
     rmSync(`${copy}.tmp`, { recursive: true, force: true });
     cpSync(dist, `${copy}.tmp`, { recursive: true });
@@ -78,11 +107,11 @@ function asAccount(who: Account | undefined, argv: string[]): [string, string[]]
 }
 
 async function initCluster(ctx: ServiceContext, dist: string, who: Account | undefined, password: string): Promise<string> {
-  const data = join(ctx.dataDir, 'data');
+  const data = join(serverHome(ctx, who), 'data');
   if (existsSync(join(data, 'PG_VERSION'))) return data;
   rmSync(data, { recursive: true, force: true });
   mkdirSync(data, { mode: 0o700 });
-  const pwfile = join(ctx.dataDir, 'initdb-pw');
+  const pwfile = join(serverHome(ctx, who), 'initdb-pw');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (who) {
     chownSync(data, who.uid, who.gid);
