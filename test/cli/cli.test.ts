@@ -6,7 +6,7 @@ import { rm, truncate, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { STORE_NAMES } from '../../src/stores/types.ts';
+import type { StoreName } from '../../src/stores/types.ts';
 import { SEEDERS } from '../../scripts/seed/index.ts';
 import { FINGERPRINTS } from '../contract/fingerprints.ts';
 import { testConfig, servicesEnv } from '../helpers/env.ts';
@@ -18,7 +18,8 @@ let label: string;
 
 async function fingerprintAll(c: Config): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const s of STORE_NAMES) out[s] = await FINGERPRINTS[s](c);
+  // The configured stores (BACKUP_STORES): what a backup holds and a restore brings back.
+  for (const s of c.stores as StoreName[]) out[s] = await FINGERPRINTS[s](c);
   return out;
 }
 
@@ -26,7 +27,7 @@ describe('crvs-backup CLI', () => {
   beforeAll(async () => {
     config = testConfig();
     env = { ...servicesEnv(), BACKUP_ROOT: config.backupRoot, LOG_LEVEL: 'silent' };
-    for (const s of STORE_NAMES) await SEEDERS[s](config, { scale: 1, seed: 3 });
+    for (const s of config.stores as StoreName[]) await SEEDERS[s](config, { scale: 1, seed: 3 });
   });
 
   it('prints help with every command', async () => {
@@ -62,7 +63,7 @@ describe('crvs-backup CLI', () => {
     const v = await runCli(['verify', label], env);
     expect(v.code).toBe(0);
 
-    for (const s of STORE_NAMES) await SEEDERS[s](config, { scale: 1, seed: 42 });
+    for (const s of config.stores as StoreName[]) await SEEDERS[s](config, { scale: 1, seed: 42 });
     expect(await fingerprintAll(config)).not.toEqual(before);
 
     const refused = await runCli(['restore', label], env);

@@ -37,7 +37,7 @@ describe('configuration', () => {
   });
 
   it('names an unknown store and a bad database name', () => {
-    expect(errorOf({ BACKUP_STORES: 'mongo,cassandra' }).message).toContain('cassandra');
+    expect(errorOf({ BACKUP_STORES: 'mongo,mysql' }).message).toContain('unknown store "mysql"');
     expect(errorOf({ MONGO_DATABASES: 'hearth-dev,bad name' }).variable).toBe('MONGO_DATABASES');
   });
 
