@@ -26,7 +26,7 @@ async function fingerprintAll(c: Config): Promise<Record<string, string>> {
 
 describe('crvs-backup CLI', () => {
   beforeAll(async () => {
-    // A current deployment (v1.9): five stores, PostgreSQL among them.
+    // A current deployment (v1.9): six stores, PostgreSQL and the folders among them.
     config = testConfig({ OPENCRVS_VERSION: 'v1.9' });
     env = { ...servicesEnv(), OPENCRVS_VERSION: 'v1.9', BACKUP_ROOT: config.backupRoot, LOG_LEVEL: 'silent' };
     for (const s of config.stores as StoreName[]) await SEEDERS[s](config, { scale: 1, seed: 3 });
