@@ -161,7 +161,8 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
     async restore(artifacts, ctx) {
       const dumps = artifacts.filter(isDump);
       const roles = artifacts.find(isRoles);
-      // Every archive is read in full, and the schemas to restore found in it, before anything is dropped.
+      // Every archive is checked (its TOC and sha256, or every row when it was not read back at backup),
+      // and the schemas to restore found in it, before anything is dropped.
       const problems: string[] = [];
       const tocs = new Map<Artifact, TocSummary>();
       for (const a of dumps) {
