@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningService, ServiceContext, ServiceSpec } from './types.ts';
-import { alive, run, spawnDaemon, waitFor, which } from './util.ts';
+import { alive, readEnvFile, run, spawnDaemon, waitFor, which } from './util.ts';
 import { buildImages } from './docker-images.ts';
 import { dockerPaths, engineScripts, type DockerPaths } from './docker-scripts.ts';
 import { writeStackFiles } from './docker-stack.ts';
@@ -70,7 +70,7 @@ async function startDocker(ctx: ServiceContext): Promise<RunningService> {
   const pid = Number(readFileSync(p.pidFile, 'utf8').trim());
   await ensureSwarm(p, ctx.freePort);
   await buildImages(p, ctx);
-  const env = readEnvFile(ctx.servicesDir);
+  const env = readEnvFile(join(ctx.servicesDir, 'env'));
   writeStackFiles(p, env);
   const version = await engineVersion(p);
   return {
@@ -92,19 +92,6 @@ async function startDocker(ctx: ServiceContext): Promise<RunningService> {
 }
 
 /** The variables of the services started before this one (MongoDB, PostgreSQL), from .services/env. */
-function readEnvFile(servicesDir: string): Record<string, string> {
-  const file = join(servicesDir, 'env');
-  const out: Record<string, string> = {};
-  if (!existsSync(file)) return out;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2] as string;
-    if (v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1).replace(/'\\''/g, "'");
-    out[m[1] as string] = v;
-  }
-  return out;
-}
 
 export const docker: ServiceSpec = {
   name: 'docker',

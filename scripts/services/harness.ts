@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunningService, ServiceContext, ServiceSpec } from './types.ts';
 import { SERVICES } from './registry.ts';
-import { alive, freePort, stopPids } from './util.ts';
+import { alive, freePort, readEnvFile, stopPids } from './util.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -151,13 +151,7 @@ export function status(opts: HarnessOptions = {}): Array<RunningService & { runn
 /** Reads .services/env as a plain object (for tests and `npm start`). */
 export function servicesEnv(opts: HarnessOptions = {}): Record<string, string> {
   const file = join(dirs(opts).servicesDir, 'env');
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2] as string;
-    if (v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1).replace(/'\\''/g, "'");
-    out[m[1] as string] = v;
-  }
-  return out;
+  // Missing: the services were never started (callers say which one to start).
+  if (!existsSync(file)) throw new Error(`${file} does not exist: start the services (npm run services -- up)`);
+  return readEnvFile(file);
 }

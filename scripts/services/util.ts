@@ -1,6 +1,6 @@
 /** Small process and network helpers shared by the service definitions. */
 import { spawn, execFile } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -127,4 +127,18 @@ export async function stopPids(pids: number[], graceMs = 10_000, signal: NodeJS.
       /* gone */
     }
   }
+}
+
+/** Reads a .services/env file (KEY=value lines, values single-quoted when needed); {} when absent. */
+export function readEnvFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2] as string;
+    if (v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1).replace(/'\\''/g, "'");
+    out[m[1] as string] = v;
+  }
+  return out;
 }

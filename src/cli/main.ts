@@ -6,6 +6,9 @@ import { COMMANDS } from './commands.ts';
 import { FOOTER } from './help.ts';
 import { buildProgram } from './program.ts';
 
+/** Commands that read only files, Redis or the backup server: no version detection for them. */
+const STORELESS = new Set(['decrypt', 'list', 'history', 'audit', 'pull']);
+
 export async function main(argv: string[]): Promise<number> {
   const { program, chosen } = buildProgram(COMMANDS, FOOTER);
   let rt: Runtime | undefined;
@@ -16,8 +19,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!run) return 2;
     // Loaded only now: the store clients behind the runtime take a while to load, help does not need them.
     const [{ loadConfig }, { createLogger }, { createRuntime }, { resolveProfile }] = await Promise.all([import('../config.ts'), import('../log.ts'), import('../runtime.ts'), import('../profile/detect.ts')]);
-    // `decrypt` recovers files with only the key: it must not wait for servers that may not exist.
-    const config = chosen.command === 'decrypt' ? loadConfig() : await resolveProfile(loadConfig());
+    // Only commands that touch the stores need the OpenCRVS version; the others (decrypt recovers
+    // files with only the key) must not wait for servers that may not be there.
+    const config = STORELESS.has(chosen.command ?? '') ? loadConfig() : await resolveProfile(loadConfig());
     rt = createRuntime(config, createLogger(config.env.LOG_LEVEL === 'info' ? 'warn' : config.logLevel));
     return await run(rt);
   } catch (err) {
