@@ -18,10 +18,6 @@ import { openSession } from '../src/offsite/session.ts';
 import { uploadStream } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
 
-const mib = Number(process.argv[2] ?? 64);
-const count = Number(process.argv[3] ?? 4);
-const runs = Number(process.argv[4] ?? 5);
-
 async function makeFile(path: string, size: number): Promise<string> {
   mkdirSync(dirname(path), { recursive: true });
   const h = createHash('sha256');
@@ -48,64 +44,84 @@ async function time(fn: () => Promise<void> | void): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-await up({ only: ['sshd'], log: () => undefined });
-const env = servicesEnv();
-const root = mkdtempSync(join(env['BACKUP_ROOT'] ?? '/tmp', 'bench-offsite-'));
-const remoteBase = join(env['BACKUP_SERVER_DIR'] ?? '', `bench-${Date.now()}`);
-const config = loadConfig({ ...env, BACKUP_ROOT: root, BACKUP_SERVER_DIR: remoteBase, LOG_LEVEL: 'silent' });
-const server = config.backupServer;
-if (!server) throw new Error('sshd variables missing');
-const paths = sshdPaths(dirname(server.keyFile));
-
-const bytes = mib * 1024 * 1024;
-const artifacts = [];
-for (let f = 0; f < count; f++) {
-  const rel = `mongo/bench-${f}.gz`;
-  artifacts.push({ store: 'mongo' as const, path: rel, kind: 'file' as const, bytes, sha256: await makeFile(join(root, rel), mib), counts: {}, durationMs: 0 });
+export interface OffsiteBenchRow {
+  method: string;
+  /** median seconds over the rounds */
+  seconds: number;
+  mibPerS: number;
+  /** median of the per-round ratios scp seconds / this method's seconds (> 1: faster than scp) */
+  vsScp: number;
 }
-const locals = artifacts.map((a) => join(root, a.path));
-const total = mib * count;
-const key = new OffsiteKey(randomBytes(32));
 
-const results: Record<string, number[]> = { scp: [], 'sftp upload only': [], 'copySetOffsite': [], 'copySetOffsite + AES-256-GCM': [] };
-for (let i = 0; i < runs; i++) {
-  const scpDir = join(remoteBase, `scp-${i}`);
-  mkdirSync(scpDir, { recursive: true });
-  results['scp']?.push(
-    await time(() => {
-      execFileSync('scp', ['-q', '-i', server.keyFile, '-P', String(server.port), '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${paths.knownHosts}`,
-        ...locals, `${server.username}@${server.host}:${scpDir}/`]);
-    }),
-  );
-  const s = await openSession(server, { timeoutMs: 10_000 });
-  mkdirSync(join(remoteBase, `raw-${i}`), { recursive: true });
-  results['sftp upload only']?.push(
-    await time(async () => {
-      for (const [n, local] of locals.entries()) {
-        await uploadStream(s, createReadStream(local, { highWaterMark: 256 * 1024 }), join(remoteBase, `raw-${i}`, `bench-${n}.gz`), undefined, { hash: false });
-      }
-    }),
-  );
-  s.close();
-  for (const [name, k] of [['copySetOffsite', null], ['copySetOffsite + AES-256-GCM', key]] as const) {
-    const label = `b${i}${k ? 'e' : 'p'}`;
-    const m: SetManifest = { label, artifacts };
-    mkdirSync(join(root, 'manifests'), { recursive: true });
-    writeFileSync(join(root, 'manifests', `${label}.json`), JSON.stringify(m));
-    results[name]?.push(await time(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k }))));
+/** Uploads `count` files of `mib` MiB `runs` times with each method; scp first in each round. */
+export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<OffsiteBenchRow[]> {
+  await up({ only: ['sshd'], log: () => undefined });
+  const env = servicesEnv();
+  const root = mkdtempSync(join(env['BACKUP_ROOT'] ?? '/tmp', 'bench-offsite-'));
+  const remoteBase = join(env['BACKUP_SERVER_DIR'] ?? '', `bench-${Date.now()}`);
+  const config = loadConfig({ ...env, BACKUP_ROOT: root, BACKUP_SERVER_DIR: remoteBase, LOG_LEVEL: 'silent' });
+  const server = config.backupServer;
+  if (!server) throw new Error('sshd variables missing');
+  const paths = sshdPaths(dirname(server.keyFile));
+
+  const bytes = mib * 1024 * 1024;
+  const artifacts = [];
+  for (let f = 0; f < count; f++) {
+    const rel = `mongo/bench-${f}.gz`;
+    artifacts.push({ store: 'mongo' as const, path: rel, kind: 'file' as const, bytes, sha256: await makeFile(join(root, rel), mib), counts: {}, durationMs: 0 });
   }
-  rmSync(remoteBase, { recursive: true, force: true });
+  const locals = artifacts.map((a) => join(root, a.path));
+  const total = mib * count;
+  const key = new OffsiteKey(randomBytes(32));
+
+  const results: Record<string, number[]> = { scp: [], 'sftp upload only': [], 'copySetOffsite': [], 'copySetOffsite + AES-256-GCM': [] };
+  for (let i = 0; i < runs; i++) {
+    const scpDir = join(remoteBase, `scp-${i}`);
+    mkdirSync(scpDir, { recursive: true });
+    results['scp']?.push(
+      await time(() => {
+        execFileSync('scp', ['-q', '-i', server.keyFile, '-P', String(server.port), '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${paths.knownHosts}`,
+          ...locals, `${server.username}@${server.host}:${scpDir}/`]);
+      }),
+    );
+    const s = await openSession(server, { timeoutMs: 10_000 });
+    mkdirSync(join(remoteBase, `raw-${i}`), { recursive: true });
+    results['sftp upload only']?.push(
+      await time(async () => {
+        for (const [n, local] of locals.entries()) {
+          await uploadStream(s, createReadStream(local, { highWaterMark: 256 * 1024 }), join(remoteBase, `raw-${i}`, `bench-${n}.gz`), undefined, { hash: false });
+        }
+      }),
+    );
+    s.close();
+    for (const [name, k] of [['copySetOffsite', null], ['copySetOffsite + AES-256-GCM', key]] as const) {
+      const label = `b${i}${k ? 'e' : 'p'}`;
+      const m: SetManifest = { label, artifacts };
+      mkdirSync(join(root, 'manifests'), { recursive: true });
+      writeFileSync(join(root, 'manifests', `${label}.json`), JSON.stringify(m));
+      results[name]?.push(await time(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k }))));
+    }
+    rmSync(remoteBase, { recursive: true, force: true });
+  }
+  // The machine is shared: each method's ratio is taken against the scp run of the same round,
+  // and the median of those paired ratios is reported.
+  const scpTimes = results['scp'] ?? [];
+  rmSync(root, { recursive: true, force: true });
+  return Object.entries(results).map(([method, xs]) => {
+    const t = median(xs);
+    return { method, seconds: t, mibPerS: total / t, vsScp: median(xs.map((x, i) => (scpTimes[i] ?? x) / x)) };
+  });
 }
 
-// The machine is shared: each method's ratio is taken against the scp run of the same round,
-// and the median of those paired ratios is reported.
-const scpTimes = results['scp'] ?? [];
-console.log(`\nOffsite upload, ${count} files × ${mib} MiB, loopback sshd (${runs} rounds, medians)\n`);
-console.log('| method | seconds | MiB/s | throughput vs scp (paired) |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const [name, xs] of Object.entries(results)) {
-  const t = median(xs);
-  const ratio = median(xs.map((x, i) => (scpTimes[i] ?? x) / x));
-  console.log(`| ${name} | ${t.toFixed(2)} | ${(total / t).toFixed(0)} | ${ratio.toFixed(2)} |`);
+export function offsiteTable(rows: OffsiteBenchRow[]): string {
+  const lines = rows.map((r) => `| ${r.method} | ${r.seconds.toFixed(2)} | ${r.mibPerS.toFixed(0)} | ${r.vsScp.toFixed(2)} |`);
+  return `| method | seconds | MiB/s | throughput vs scp (paired) |\n| --- | ---: | ---: | ---: |\n${lines.join('\n')}\n`;
 }
-rmSync(root, { recursive: true, force: true });
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [mib, count, runs] = [Number(process.argv[2] ?? 64), Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 5)];
+  const rows = await benchOffsite(mib, count, runs);
+  console.log(`\nOffsite upload, ${count} files × ${mib} MiB, loopback sshd (${runs} rounds, medians)\n`);
+  process.stdout.write(offsiteTable(rows));
+  process.exit(0);
+}

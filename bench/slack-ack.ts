@@ -28,8 +28,20 @@ function percentile(sorted: number[], p: number): number {
   return sorted[i] ?? Number.NaN;
 }
 
+export interface AckRow {
+  name: string;
+  n: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+let collected: AckRow[] = [];
+
 function report(name: string, ms: number[]): void {
   const s = [...ms].sort((a, b) => a - b);
+  collected.push({ name, n: s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s.at(-1) ?? 0 });
+  if (quiet) return;
   const f = (n: number): string => n.toFixed(1).padStart(7);
   console.log(`${name.padEnd(40)} n=${s.length}  p50 ${f(percentile(s, 50))} ms  p99 ${f(percentile(s, 99))} ms  max ${f(s.at(-1) ?? 0)} ms`);
 }
@@ -51,7 +63,12 @@ function benchCore(): BotCore & { restores: number } {
   return core;
 }
 
-async function main(): Promise<void> {
+let quiet = false;
+
+/** Ack latencies (ms) of the bot's Slack surface in this process; prints a table unless `quiet`. */
+export async function benchSlackAck(opts: { quiet?: boolean } = {}): Promise<AckRow[]> {
+  quiet = opts.quiet ?? false;
+  collected = [];
   await up({ only: ['redis'], log: () => undefined });
   const users = [OPERATOR, ...APPROVERS].map((id) => ({ id, name: id.toLowerCase() }));
   const fake = await startFakeSlack({ botToken: 'xoxb-bench', users });
@@ -97,18 +114,22 @@ async function main(): Promise<void> {
     const clicks = await Promise.all(Array.from({ length: N }, (_, i) => clickButton(fake, bot, { user: APPROVERS[i % 2]!, channel: CHANNEL, ts: card.ts, actionId: APPROVAL_ACTIONS.approve })));
     report('approve click, one card (ack)', clicks.map((r) => r.ms));
     await waitFor(() => core.restores === 1 && JSON.stringify(fake.message(CHANNEL, card.ts)?.blocks).includes('*Approved*'), 10_000, 'approved card');
-    console.log(`${'50 clicks → card shows Approved'.padEnd(40)} ${(performance.now() - started).toFixed(1)} ms, restores enqueued: ${core.restores}`);
+    if (!quiet) console.log(`${'50 clicks → card shows Approved'.padEnd(40)} ${(performance.now() - started).toFixed(1)} ms, restores enqueued: ${core.restores}`);
 
     const spread = await Promise.all(cards.slice(1, N).map((c) => clickButton(fake, bot, { user: APPROVERS[0], channel: CHANNEL, ts: c.ts, actionId: APPROVAL_ACTIONS.approve })));
     report(`approve click, ${N - 1} cards (ack)`, spread.map((r) => r.ms));
     await waitFor(() => cards.slice(1).every((c) => JSON.stringify(fake.message(CHANNEL, c.ts)?.blocks).includes('1 of 2')), 30_000, 'all cards redrawn');
     const updates = fake.calls.filter((c) => c.method === 'chat.update').length;
-    console.log(`chat.update calls (50 clicks on one card + 49 single clicks): ${updates}`);
+    if (!quiet) console.log(`chat.update calls (50 clicks on one card + 49 single clicks): ${updates}`);
   } finally {
     await surface.stop();
     await fake.close();
     redis.disconnect();
   }
+  return collected;
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchSlackAck();
+  process.exit(0);
+}

@@ -76,40 +76,84 @@ async function mongorestore(config: Config, dir: string): Promise<number | undef
 
 const mbps = (bytes: number, ms: number): string => ((bytes / 1e6) / (ms / 1000)).toFixed(1);
 
-async function main(): Promise<void> {
-  const i = process.argv.indexOf('--scales');
-  const scales = (i > 0 ? process.argv[i + 1] ?? '' : '2,8').split(',').map(Number);
-  const base = servicesEnv();
-  const rows: string[] = [];
-  for (const scale of scales) {
-    const root = mkdtempSync(join(base['BACKUP_ROOT'] ?? '/tmp', 'bench-'));
-    const env = { ...base, BACKUP_ROOT: root, LOG_LEVEL: 'silent', BACKUP_SERVER_HOST: '' };
-    const config = loadConfig(env);
-    const seedStart = performance.now();
-    const seeded = await seedAll(config, { scale, seed: 11 }, ['mongo', 'minio']);
-    const seedMs = performance.now() - seedStart;
-    const mongo = await mongoData(config);
-    const mongoBytes = mongo.bytes;
-    const minioBytes = Object.entries(seeded.minio ?? {}).filter(([k]) => k.endsWith('.bytes')).reduce((n, [, v]) => n + v, 0);
-    const mb = await child(env, 'backup', 'mongo');
-    const mr = await child(env, 'restore', 'mongo', mb.label);
-    const dumpMs = await mongodump(config, root);
-    const restoreMs = dumpMs === undefined ? undefined : await mongorestore(config, root);
-    const nb = await child(env, 'backup', 'minio');
-    rows.push(
-      `| ${scale} | mongo | ${mongo.docs} docs, ${(mongoBytes / 1e6).toFixed(1)} MB BSON → ${(mb.bytes / 1e6).toFixed(1)} MB archives | backup ${(mb.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mb.ms)} MB/s) | restore ${(mr.ms / 1000).toFixed(1)} s (${mbps(mongoBytes, mr.ms)} MB/s) | ${dumpMs ? `mongodump ${(dumpMs / 1000).toFixed(1)} s (backup ratio ${(dumpMs / mb.ms).toFixed(2)}); mongorestore ${((restoreMs ?? 0) / 1000).toFixed(1)} s (restore ratio ${((restoreMs ?? 0) / mr.ms).toFixed(2)})` : 'mongo-tools: not available'} | peak RSS ${(mb.maxRssKiB / 1024).toFixed(0)} MiB (restore ${(mr.maxRssKiB / 1024).toFixed(0)} MiB) |`,
-      `| ${scale} | minio | ${(minioBytes / 1e6).toFixed(1)} MB in objects | backup ${(nb.ms / 1000).toFixed(1)} s (${mbps(minioBytes, nb.ms)} MB/s) | | | peak RSS ${(nb.maxRssKiB / 1024).toFixed(0)} MiB |`,
-    );
-    process.stderr.write(`scale ${scale}: seeded in ${(seedMs / 1000).toFixed(1)} s\n`);
-    rmSync(root, { recursive: true, force: true });
-  }
-  process.stdout.write(`| scale | store | data | backup | restore | reference | memory |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`);
+export interface StoreBenchRow {
+  scale: number;
+  mongoDocs: number;
+  mongoBytes: number;
+  archiveBytes: number;
+  backupMs: number;
+  restoreMs: number;
+  /** undefined when mongo-tools are not available */
+  mongodumpMs: number | undefined;
+  mongorestoreMs: number | undefined;
+  backupRssMiB: number;
+  restoreRssMiB: number;
+  minioBytes: number;
+  minioBackupMs: number;
+  minioRssMiB: number;
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+/** One row per scale; each operation in its own process (peak RSS per operation). */
+export async function benchStores(scales: number[], opts: { minio?: boolean } = {}): Promise<StoreBenchRow[]> {
+  const base = servicesEnv();
+  const out: StoreBenchRow[] = [];
+  for (const scale of scales) {
+    const root = mkdtempSync(join(base['BACKUP_ROOT'] ?? '/tmp', 'bench-'));
+    try {
+      const env = { ...base, BACKUP_ROOT: root, LOG_LEVEL: 'silent', BACKUP_SERVER_HOST: '' };
+      const config = loadConfig(env);
+      const seedStart = performance.now();
+      const withMinio = opts.minio !== false;
+      const seeded = await seedAll(config, { scale, seed: 11 }, withMinio ? ['mongo', 'minio'] : ['mongo']);
+      process.stderr.write(`scale ${scale}: seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`);
+      const mongo = await mongoData(config);
+      const minioBytes = Object.entries(seeded.minio ?? {}).filter(([k]) => k.endsWith('.bytes')).reduce((n, [, v]) => n + v, 0);
+      const mb = await child(env, 'backup', 'mongo');
+      const mr = await child(env, 'restore', 'mongo', mb.label);
+      const mongodumpMs = await mongodump(config, root);
+      const mongorestoreMs = mongodumpMs === undefined ? undefined : await mongorestore(config, root);
+      const nb = withMinio ? await child(env, 'backup', 'minio') : { ms: Number.NaN, bytes: 0, maxRssKiB: Number.NaN, label: '' };
+      out.push({
+        scale,
+        mongoDocs: mongo.docs,
+        mongoBytes: mongo.bytes,
+        archiveBytes: mb.bytes,
+        backupMs: mb.ms,
+        restoreMs: mr.ms,
+        mongodumpMs,
+        mongorestoreMs,
+        backupRssMiB: mb.maxRssKiB / 1024,
+        restoreRssMiB: mr.maxRssKiB / 1024,
+        minioBytes,
+        minioBackupMs: nb.ms,
+        minioRssMiB: nb.maxRssKiB / 1024,
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+export function storesTable(rows: StoreBenchRow[]): string {
+  const lines = rows.flatMap((r) => [
+    `| ${r.scale} | mongo | ${r.mongoDocs} docs, ${(r.mongoBytes / 1e6).toFixed(1)} MB BSON → ${(r.archiveBytes / 1e6).toFixed(1)} MB archives | ${(r.backupMs / 1000).toFixed(1)} s (${mbps(r.mongoBytes, r.backupMs)} MB/s) | ${(r.restoreMs / 1000).toFixed(1)} s (${mbps(r.mongoBytes, r.restoreMs)} MB/s) | ${r.mongodumpMs !== undefined ? `mongodump ${(r.mongodumpMs / 1000).toFixed(1)} s → **ratio ${(r.mongodumpMs / r.backupMs).toFixed(2)}**; mongorestore ${((r.mongorestoreMs ?? 0) / 1000).toFixed(1)} s → ratio ${((r.mongorestoreMs ?? 0) / r.restoreMs).toFixed(2)}` : 'mongo-tools: not available'} | ${r.backupRssMiB.toFixed(0)} MiB (restore ${r.restoreRssMiB.toFixed(0)} MiB) |`,
+    ...(Number.isNaN(r.minioBackupMs) ? [] : [`| ${r.scale} | minio | ${(r.minioBytes / 1e6).toFixed(1)} MB in objects | ${(r.minioBackupMs / 1000).toFixed(1)} s (${mbps(r.minioBytes, r.minioBackupMs)} MB/s) | | | ${r.minioRssMiB.toFixed(0)} MiB |`]),
+  ]);
+  return `| scale | store | data | backup | restore | reference (same run) | peak RSS |\n|---|---|---|---|---|---|---|\n${lines.join('\n')}\n`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const i = process.argv.indexOf('--scales');
+  const scales = (i > 0 ? process.argv[i + 1] ?? '' : '2,8').split(',').map(Number);
+  benchStores(scales).then(
+    (rows) => {
+      process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(rows)}\n` : storesTable(rows));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
