@@ -14,7 +14,11 @@ import { scanArchive, type ArchiveSummary } from './archive-scan.ts';
 import { connectMongo, reason, serverVersion } from './client.ts';
 import { dumpDatabase } from './dump.ts';
 import { countCollections } from './namespaces.ts';
+import { mapLimit } from '../../parallel.ts';
 import { restoreArchive } from './restore.ts';
+
+/** Archives (one per database) verified or loaded at once: two keep both cores busy without starving the server. */
+const PARALLEL_ARCHIVES = 2;
 
 const TOOL_VERSION = 'crvs-backup-bot 0.1.0';
 
@@ -119,7 +123,8 @@ export function createMongoAdapter(config: Config, logger?: Logger): StoreAdapte
 
     async verify(artifacts: Artifact[], ctx: StoreContext) {
       const problems: string[] = [];
-      for (const a of artifacts.filter((x) => x.store === 'mongo')) problems.push(...(await checkArtifact(a, ctx.root, ctx.signal)).problems);
+      const checked = await mapLimit(artifacts.filter((x) => x.store === 'mongo'), PARALLEL_ARCHIVES, (a) => checkArtifact(a, ctx.root, ctx.signal));
+      for (const r of checked) problems.push(...r.problems);
       return problems;
     },
 
@@ -137,17 +142,14 @@ export function createMongoAdapter(config: Config, logger?: Logger): StoreAdapte
     async restore(artifacts: Artifact[], ctx: StoreContext) {
       const mine = artifacts.filter((x) => x.store === 'mongo');
       // Every archive is read in full before anything is dropped: a bad file leaves the data untouched.
-      const checked: Array<{ a: Artifact; summary: ArchiveSummary }> = [];
-      const problems: string[] = [];
-      for (const a of mine) {
-        const r = await checkArtifact(a, ctx.root, ctx.signal);
-        problems.push(...r.problems);
-        checked.push({ a, summary: r.summary });
-      }
+      const checked = await mapLimit(mine, PARALLEL_ARCHIVES, async (a) => ({ a, ...(await checkArtifact(a, ctx.root, ctx.signal)) }));
+      const problems = checked.flatMap((r) => r.problems);
       if (problems.length > 0) throw new VerificationError(ctx.label, problems);
       const c = await connect();
       const counts: Counts = {};
-      for (const { a, summary } of checked) {
+      // Each archive is one database: they load side by side (like mongorestore's parallel
+      // collections), and every started load is awaited before a failure is reported.
+      await mapLimit(checked, PARALLEL_ARCHIVES, async ({ a, summary }) => {
         const database = typeof a.meta?.['database'] === 'string' ? a.meta['database'] : undefined;
         try {
           ctx.progress({ store: 'mongo', message: `restoring ${a.path}` });
@@ -163,7 +165,7 @@ export function createMongoAdapter(config: Config, logger?: Logger): StoreAdapte
           if (ctx.signal.aborted) throw err;
           throw wrap(err, `restore of ${a.path} failed`);
         }
-      }
+      });
       return counts;
     },
 
