@@ -13,7 +13,9 @@ export const seedFolders: Seeder = async (config, options) => {
   const rng = createRng(options.seed);
   const counts: Record<string, number> = {};
   for (const folder of config.folders.folders) {
-    if (!folder.includes('/.services') && !folder.includes('/crvs-')) throw new Error(`refusing to seed ${folder}: only the local services' folders are seeded`);
+    const servicesDir = process.env['CRVS_SERVICES_DIR'];
+    const inServices = folder.includes('/.services') || folder.includes('/crvs-') || (servicesDir !== undefined && servicesDir !== '' && folder.startsWith(`${servicesDir.replace(/\/+$/, '')}/`));
+    if (!inServices) throw new Error(`refusing to seed ${folder}: only the local services' folders are seeded`);
     await rm(folder, { recursive: true, force: true });
     let files = 0;
     let bytes = 0;
