@@ -18,6 +18,7 @@ import { createReportClient } from '../../src/report/slack-client.ts';
 import { createSlackReporter } from '../../src/report/poster.ts';
 import { startWorkers } from '../../jobs/index.ts';
 import { seedElasticsearch } from '../../scripts/seed/elasticsearch.ts';
+import { seedInfluxdb } from '../../scripts/seed/influxdb.ts';
 import { servicesEnv } from '../helpers/env.ts';
 import { CHANNEL, closedPort, makeEnv, rootMessages, seedMongo, until, type Env } from './helpers.ts';
 
@@ -53,6 +54,8 @@ describe('nightly pipeline', () => {
     const s = servicesEnv();
     const e = await env({ BACKUP_STORES: 'mongo,influxdb', BACKUP_SERVER_HOST: s['BACKUP_SERVER_HOST'] ?? '' });
     await seedMongo(e.config.mongo.url, e.config.mongo.databases[0] as string, 50);
+    // Its own InfluxDB data: never what an earlier test file happened to leave (order-independent).
+    await seedInfluxdb(e.config, { scale: 0.1, seed: 22 });
     const offsite = createOffsiteCopier(e.config, e.backup.logger);
     expect(offsite).toBeDefined();
     await upsertSchedulers(e.queues, e.config);
