@@ -98,11 +98,11 @@ async function reportAborted(poster: ThreadPoster, data: RestoreJobData, err: un
  * A restore job that BullMQ failed because its workers died too often (maxStalledCount): the
  * processor never ran for it, so the report, the card and the set's pin are done here.
  */
-export async function reportStalledOut(deps: RestoreProcessorDeps, job: Job<RestoreJobData>): Promise<void> {
+export async function reportStalledOut(deps: RestoreProcessorDeps, job: Pick<Job<RestoreJobData>, 'data'>): Promise<void> {
   const data = parseJobData(restoreJobSchema, job.data, 'restore');
   const meta = await createCheckpoint(deps.redis, data.requestId).meta().catch(() => undefined);
   if (meta?.outcome === 'done') return;
-  const err = new Error(`the worker running it stopped ${job.attemptsStarted} times in the middle of it (each time the job was taken back), so it is not tried again`);
+  const err = new Error('the worker running it died in the middle of it more often than allowed (each time the job was taken back), so it is not tried again automatically');
   await reportAborted(boundedPoster(threadPoster(deps, data), POST_TIMEOUT_MS), data, err, deps);
 }
 
