@@ -74,6 +74,9 @@ export async function redeployAndWatch(run: Run, platform: Platform): Promise<Wa
   const restart = await cp.step('docker-restart');
   let restartedAt: number | undefined;
   if (restart.state === 'started' && restart.startedAt) {
+    // A worker killed during the restart may come back while it is still under way (the engine not
+    // answering, its pid file gone): the uptime is read once the engine answers again.
+    await platform.waitEngineReady(waits(run, config.stackDownTimeoutMs));
     const uptime = await platform.engineUptimeMs(signal);
     if (uptime <= Date.now() - restart.startedAt + UPTIME_SLACK_MS) restartedAt = Date.now() - uptime;
   }

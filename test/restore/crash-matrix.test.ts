@@ -223,6 +223,8 @@ beforeAll(async () => {
   manifestSha256 = made.manifestSha256;
   connection = createRedis(server.url);
   redis = new Redis(server.url, { maxRetriesPerRequest: 3 });
+  // The Redis restart scenario closes it on purpose: ioredis reconnects by itself.
+  redis.on('error', () => undefined);
   queues = createQueues(connection, `matrix-${randomBytes(4).toString('hex')}`);
   cleanups.push(async () => {
     await queues.close();
