@@ -273,8 +273,9 @@ describe('crash matrix: a worker SIGKILLed at every step of a restore', () => {
       const w = startWorker(['--max-stalled', '20']);
       try {
         await poll('the mongo step to start', 120_000, 5, async () => ((await cp.step('restore:mongo').catch(() => undefined))?.state === 'started' ? true : undefined));
+        // Longer than the operations lock's TTL (5 s here): the lock is gone when Redis is back.
         await server.stop();
-        await new Promise((r) => setTimeout(r, 3000));
+        await new Promise((r) => setTimeout(r, 8000));
         await server.start();
         const state = await jobEnd(jobId);
         const job = await queues.restore.getJob(jobId);
@@ -286,7 +287,11 @@ describe('crash matrix: a worker SIGKILLed at every step of a restore', () => {
       expect(await FINGERPRINTS.mongo(cfg)).toBe(before);
       const counts = commandCounts(stack.log);
       expect({ deploy: counts.deploy - countsBefore.deploy, restart: counts.restart - countsBefore.restart }).toEqual({ deploy: 1, restart: 1 });
-      expect(slack.thread(CHANNEL, rootTs).map((m) => m.text).at(-1) ?? '').toMatch(/^Done: restore of set-/);
+      const texts = slack.thread(CHANNEL, rootTs).map((m) => m.text);
+      expect(texts.at(-1) ?? '').toMatch(/^Done: restore of set-/);
+      // The operator was told while it happened: the lock could not be renewed.
+      expect(texts.some((t) => t.startsWith('Renewing the operations lock of restore'))).toBe(true);
+      expect((await completeSafetySets()).length).toBeGreaterThan(0);
     } catch (err) {
       failures += 1;
       throw err;

@@ -150,11 +150,6 @@ describe('restore mark', () => {
     // Refused after taking the lock: they gave it back.
     expect(await redis.exists(LOCK_KEY)).toBe(0);
 
-    // A CLI restore that died mid-way leaves a mark of its own.
-    await markRestoreActive(redis, { kind: 'cli', requestId: 'cli-dead', label: 'set-cli' });
-    const pruneCli = await runCli(['prune'], env);
-    expect(pruneCli.stdout + pruneCli.stderr).toContain('a CLI restore of set-cli began at');
-
     // The job's restore ended: its mark is stale and goes; prune runs.
     await markRestoreActive(redis, { kind: 'job', requestId, label: 'set-paused' });
     await cp.setMeta({ outcome: 'failed' });
