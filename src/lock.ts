@@ -54,6 +54,8 @@ export interface AcquireOptions {
   waitMs: number;
   ttlMs?: number;
   pollMs?: number;
+  /** How often the TTL is renewed (default a third of it). */
+  renewMs?: number;
   /** A renewal that failed or found the lock gone: the holder logs it and tells its user. */
   onProblem?: (message: string) => void;
 }
@@ -129,7 +131,7 @@ export async function acquireLock(redis: Redis, holder: string, opts: AcquireOpt
         failing = true;
       },
     );
-  }, Math.max(1000, Math.floor(ttlMs / 3)));
+  }, opts.renewMs ?? Math.max(1000, Math.floor(ttlMs / 3)));
   timer.unref();
   return {
     info,

@@ -78,8 +78,9 @@ describe('operations lock fencing', () => {
     await held.release();
 
     problems.length = 0;
-    // A TTL longer than the outage: the lock outlives it, only the renewals fail meanwhile.
-    const again = await acquireLock(redis, 'restore set-c (rq-3)', { waitMs: 0, ttlMs: 12_000, onProblem: (m) => problems.push(m) });
+    // A TTL far longer than the outage (even on a loaded machine): the lock outlives it, only the
+    // renewals (every second here) fail meanwhile.
+    const again = await acquireLock(redis, 'restore set-c (rq-3)', { waitMs: 0, ttlMs: 600_000, renewMs: 1000, onProblem: (m) => problems.push(m) });
     await server.stop();
     try {
       await poll('a failed renewal to be reported', 60_000, () => problems.some((p) => p.startsWith('Renewing the operations lock of restore set-c (rq-3) failed')));
