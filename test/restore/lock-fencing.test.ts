@@ -47,7 +47,7 @@ describe('operations lock fencing', () => {
   it('assertHeld renews the lock; a lock that expired or was taken stops the step and names it', async () => {
     await redis.del(LOCK_KEY);
     const mine = await acquireLock(redis, 'restore set-a (rq-1)', { waitMs: 0, ttlMs: 8000 });
-    await redis.pexpire(LOCK_KEY, 1000);
+    await redis.pexpire(LOCK_KEY, 3000);
     await mine.assertHeld('the restore of mongo');
     expect(await redis.pttl(LOCK_KEY)).toBeGreaterThan(5000);
 
