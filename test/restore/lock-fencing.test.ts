@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock, LOCK_KEY, LockLostError } from '../../src/lock.ts';
 import { createCommandRedis } from '../../src/queue/queues.ts';
 import { DEFAULT_PREFIX, QUEUE_NAMES } from '../../src/queue/names.ts';
-import { activeRestore, markRestoreActive, RESTORE_ACTIVE_KEY } from '../../src/restore/active.ts';
+import { activeRestore, assertNoActiveRestore, markRestoreActive, RESTORE_ACTIVE_KEY, RestoreActiveError } from '../../src/restore/active.ts';
 import { createCheckpoint } from '../../src/restore/checkpoint.ts';
 import { runCli } from '../helpers/cli.ts';
 import { servicesEnv } from '../helpers/env.ts';
@@ -128,6 +128,24 @@ describe('restore mark', () => {
       connection.disconnect();
       await redis.del(RESTORE_ACTIVE_KEY);
     }
+  });
+
+  it('a CLI restore that died leaves its mark: backups refused, a restore may take over; a job that has not ended refuses another restore', async () => {
+    await markRestoreActive(redis, { kind: 'cli', requestId: 'cli-dead', label: 'set-cli' });
+    const backup = await assertNoActiveRestore(redis, 'a backup').catch((e: unknown) => e);
+    expect(backup).toBeInstanceOf(RestoreActiveError);
+    expect((backup as Error).message).toMatch(/^Refusing to start a backup: a CLI restore of set-cli began at .* and did not finish.*crvs-backup restore set-cli --yes/);
+    // Running a restore to its end is what clears a dead CLI restore's mark.
+    await assertNoActiveRestore(redis, 'the restore of set-x', { requestId: 'rq-new' });
+
+    const requestId = `rq-${randomBytes(4).toString('hex')}`;
+    await createCheckpoint(redis, requestId).setMeta({ outcome: 'running' });
+    await markRestoreActive(redis, { kind: 'job', requestId, label: 'set-job' });
+    const other = await assertNoActiveRestore(redis, 'the restore of set-x', { requestId: 'rq-new' }).catch((e: unknown) => e);
+    expect((other as Error).message).toContain(`Refusing to start the restore of set-x: the restore of set-job (request ${requestId}`);
+    // The job itself, resumed, goes on.
+    await assertNoActiveRestore(redis, 'the restore of set-job', { requestId });
+    await redis.del(RESTORE_ACTIVE_KEY);
   });
 
   it('refuses crvs-backup backup and prune while a restore has not ended, whatever the TTLs, and lets them run once it has', { timeout: 180_000 }, async () => {
