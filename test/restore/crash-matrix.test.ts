@@ -1,5 +1,5 @@
 /**
- * The crash matrix: REAL worker processes (crash-worker.ts, built like src/main.ts) SIGKILLed by
+ * The crash matrix (it supersedes the single-kill worker-crash test): REAL worker processes (crash-worker.ts, built like src/main.ts) SIGKILLed by
  * `--die-at` at each step boundary and in the middle of each step of a restore — safety backup,
  * quiesce, the MongoDB restore, stack down, Docker restart, redeploy, migration watch — each time
  * a new worker process resumes; and Redis restarted mid-restore. Every chain of kills ends with
@@ -174,9 +174,17 @@ async function chain(points: string[]): Promise<string[]> {
   expect((await completeSafetySets()).length - safetyBefore).toBe(1);
   const counts = commandCounts(stack.log);
   expect({ deploy: counts.deploy - countsBefore.deploy, restart: counts.restart - countsBefore.restart }).toEqual({ deploy: 1, restart: 1 });
-  const texts = slack.thread(CHANNEL, rootTs).map((m) => m.text);
+  const thread = slack.thread(CHANNEL, rootTs);
+  const texts = thread.map((m) => m.text);
   expect(texts.at(-1) ?? '').toMatch(/^Done: restore of set-/);
+  expect(texts.at(-1) ?? '').toContain('resumed after a worker restart');
   expect(slack.message(CHANNEL, rootTs)?.text).toContain('Restored — see thread');
+  // The store is said to be restored again exactly as often as a kill interrupted its restore.
+  const mongoAttempts = (await createCheckpoint(redis, requestId).step('restore:mongo')).attempts;
+  expect(texts.filter((t) => t.startsWith('Resumed mongo after a worker restart'))).toHaveLength(mongoAttempts - 1);
+  // The status message told of the lock each dead worker left behind.
+  const history = thread.flatMap((m) => [JSON.stringify(m.blocks), ...m.edits.map((e) => JSON.stringify(e.blocks))]).join('\n');
+  expect(history).toContain('Previous holder of the lock stopped without releasing it');
   expect((await createCheckpoint(redis, requestId).meta()).outcome).toBe('done');
   expect(await redis.exists(RESTORE_ACTIVE_KEY)).toBe(0);
   return died;
