@@ -71,6 +71,16 @@ export async function markRestoreActive(redis: Redis, mark: Omit<RestoreMark, 's
   await redis.set(RESTORE_ACTIVE_KEY, JSON.stringify({ ...mark, since: new Date().toISOString() }));
 }
 
+const CLAIM = `local v = redis.call('get', KEYS[1]) if v and cjson.decode(v).requestId ~= ARGV[1] then return 0 end redis.call('set', KEYS[1], ARGV[2]) return 1`;
+
+/**
+ * Marks a restore as under way unless another's mark is there (a dead CLI restore's, which only a
+ * restore that replaces data may take over: markRestoreActive right before its first drop).
+ */
+export async function claimRestoreMark(redis: Redis, mark: Omit<RestoreMark, 'since'>): Promise<void> {
+  await redis.eval(CLAIM, 1, RESTORE_ACTIVE_KEY, mark.requestId, JSON.stringify({ ...mark, since: new Date().toISOString() }));
+}
+
 const CLEAR = `local v = redis.call('get', KEYS[1]) if v and cjson.decode(v).requestId == ARGV[1] then redis.call('del', KEYS[1]) return 1 end return 0`;
 
 /** Clears the mark if it is `requestId`'s (another restore's mark stays). */

@@ -21,7 +21,7 @@ import { createSwarmPlatform, type Platform } from '../platform/index.ts';
 import { acquireLock, LockBusyError, LockLostError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
 import { restoreResultCard } from '../slack/blocks/approval-card.ts';
-import { assertNoActiveRestore, clearRestoreMark, markRestoreActive } from './active.ts';
+import { assertNoActiveRestore, claimRestoreMark, clearRestoreMark, markRestoreActive } from './active.ts';
 import { createCheckpoint, outcomeOf, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
 import type { ChangelogReader } from './migrations.ts';
 import { putBackAfterFailure, quiesce, redeployAndWatch } from './platform-steps.ts';
@@ -140,6 +140,8 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
     onStoreStart: async (store) => {
       // Before the checkpoint says "started": a fenced-out store is still pending on resume.
       await run.fence(`the restore of ${store}`);
+      // From the first drop on, the mark is this job's (it takes over a dead CLI restore's).
+      await markRestoreActive(deps.redis, { kind: 'job', requestId: req.requestId, label: req.label });
       const { previous } = await cp.start(`restore:${store}`);
       before.set(store, previous);
       if (previous === 'started' || previous === 'failed') {
@@ -301,7 +303,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
       // Another restore that has not ended (a paused job, a CLI restore that died) comes first.
       await assertNoActiveRestore(deps.redis, `the restore of ${req.label}`, { requestId: req.requestId });
       await cp.setMeta({ outcome: 'running', startedAt });
-      await markRestoreActive(deps.redis, { kind: 'job', requestId: req.requestId, label: req.label });
+      await claimRestoreMark(deps.redis, { kind: 'job', requestId: req.requestId, label: req.label });
       await board.refresh(lock.expiredPrevious ? `Previous holder of the lock stopped without releasing it: ${lock.expiredPrevious.holder}` : undefined);
       platform = preflight(deps);
       // Read-only, so it runs again on every resume: the set must still be intact before anything else.

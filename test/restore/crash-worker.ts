@@ -1,7 +1,7 @@
 /**
  * The bot's workers in a process of their own, built the way src/main.ts builds them (runtime, the
  * BullMQ and command Redis connections, queues, startWorkers with the restore processor), so that
- * test/restore/worker-crash.test.ts can SIGKILL it mid-restore. Config comes from the environment
+ * test/restore/crash-matrix.test.ts can SIGKILL it mid-restore. Config comes from the environment
  * (secrets never in arguments); the arguments are the queue prefix and the stall timings only:
  *   node --import tsx test/restore/crash-worker.ts --prefix P --lock-duration MS --stalled-interval MS
  *        [--max-stalled N] [--suspend-retry MS] [--die-at STEP=STATE[+MS]]
