@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock, LOCK_KEY, LockLostError } from '../../src/lock.ts';
 import { createCommandRedis } from '../../src/queue/queues.ts';
 import { DEFAULT_PREFIX, QUEUE_NAMES } from '../../src/queue/names.ts';
-import { activeRestore, assertNoActiveRestore, markRestoreActive, RESTORE_ACTIVE_KEY, RestoreActiveError } from '../../src/restore/active.ts';
+import { activeRestore, assertNoActiveRestore, claimRestoreMark, markRestoreActive, RESTORE_ACTIVE_KEY, RestoreActiveError } from '../../src/restore/active.ts';
 import { createCheckpoint } from '../../src/restore/checkpoint.ts';
 import { runCli } from '../helpers/cli.ts';
 import { servicesEnv } from '../helpers/env.ts';
@@ -135,8 +135,11 @@ describe('restore mark', () => {
     const backup = await assertNoActiveRestore(redis, 'a backup').catch((e: unknown) => e);
     expect(backup).toBeInstanceOf(RestoreActiveError);
     expect((backup as Error).message).toMatch(/^Refusing to start a backup: a CLI restore of set-cli began at .* and did not finish.*crvs-backup restore set-cli --yes/);
-    // Running a restore to its end is what clears a dead CLI restore's mark.
+    // Running a restore to its end is what clears a dead CLI restore's mark: it may start, but
+    // it takes the mark over only at its first drop (a refusal before that leaves the mark).
     await assertNoActiveRestore(redis, 'the restore of set-x', { requestId: 'rq-new' });
+    await claimRestoreMark(redis, { kind: 'job', requestId: 'rq-new', label: 'set-x' });
+    expect((await activeRestore(redis))?.requestId).toBe('cli-dead');
 
     const requestId = `rq-${randomBytes(4).toString('hex')}`;
     await createCheckpoint(redis, requestId).setMeta({ outcome: 'running' });
