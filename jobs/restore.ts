@@ -82,13 +82,16 @@ async function reportAborted(poster: ThreadPoster, data: RestoreJobData, err: un
   const card = restoreResultCard({ ...data, outcome: { kind: lockBusy ? 'refused' : 'failed', step: undefined } });
   // Ended: a redelivery only repeats this report, the restore mark and the set's pin go.
   const cp = createCheckpoint(redis, data.requestId);
-  const ended = (async () => {
-    const meta = await cp.meta();
-    if (meta.outcome !== 'done') await cp.setMeta({ outcome: lockBusy ? 'refused' : 'failed', finalText: msg.text });
-    await clearRestoreMark(redis, data.requestId);
-    await unpinLabel(redis, data.label, data.requestId);
-  })();
-  const results = await Promise.allSettled([poster.post(msg.text, msg.blocks), poster.root(card.text, card.blocks), ended]);
+  // Recorded before it is told, so that whoever reads the thread finds the pin and mark gone.
+  const ended = await Promise.allSettled([
+    (async () => {
+      const meta = await cp.meta();
+      if (meta.outcome !== 'done') await cp.setMeta({ outcome: lockBusy ? 'refused' : 'failed', finalText: msg.text });
+      await clearRestoreMark(redis, data.requestId);
+      await unpinLabel(redis, data.label, data.requestId);
+    })(),
+  ]);
+  const results = [...ended, ...(await Promise.allSettled([poster.post(msg.text, msg.blocks), poster.root(card.text, card.blocks)]))];
   for (const r of results) {
     if (r.status === 'rejected') backup.logger.warn({ requestId: data.requestId, err: userMessage(r.reason) }, 'restore failure not fully recorded');
   }

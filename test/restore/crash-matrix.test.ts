@@ -318,7 +318,7 @@ describe('crash matrix: a worker SIGKILLed at every step of a restore', () => {
         const report = await poll('the report in the thread', 60_000, 250, async () => slack.thread(CHANNEL, rootTs).map((m) => m.text).find((t) => t.includes('stopped unexpectedly')));
         expect(report).toContain('died in the middle of it more often than allowed');
         await poll('the card to say it failed', 60_000, 250, async () => (/failed/i.test(slack.message(CHANNEL, rootTs)?.text ?? '') ? true : undefined));
-        expect(await redis.zscore('crvs:pins', `${label} ${requestId}`)).toBeNull();
+        await poll('the set to be unpinned', 60_000, 250, async () => ((await redis.zscore('crvs:pins', `${label} ${requestId}`)) === null ? true : undefined));
         expect((await createCheckpoint(redis, requestId).meta()).outcome).toBe('failed');
       } finally {
         await stopWorker(next);
