@@ -8,12 +8,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { BackupDeps } from '../backup/deps.ts';
-import { preRestoreLabel } from '../backup/labels.ts';
-import { isComplete, readManifest } from '../backup/manifest.ts';
 import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { prepareRestore, restoreSet } from '../backup/restore-set.ts';
-import { runBackup } from '../backup/run-backup.ts';
-import { verifySet } from '../backup/verify-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
@@ -26,11 +22,15 @@ import { createCheckpoint, outcomeOf, type RestoreOutcome, type StepName, type S
 import type { ChangelogReader } from './migrations.ts';
 import { putBackAfterFailure, quiesce, redeployAndWatch } from './platform-steps.ts';
 import { assertSafeRedeploy } from './redeploy.ts';
-import { step, type Run } from './run.ts';
+import type { Run } from './run.ts';
 import { createStatusBoard } from './status-board.ts';
 import { failureMessage, NOT_CHECKED, storeStates, summaryMessage } from './summary.ts';
 import { boundedPoster, type ThreadPoster } from './thread-poster.ts';
 import { InterruptedError } from './wait.ts';
+import { safetyBackup } from './safety-backup.ts';
+import { isRedisOutage, RestoreSuspendedError } from './suspend.ts';
+
+export { isRedisOutage, RestoreSuspendedError };
 
 export interface RestoreJobDeps {
   backup: BackupDeps;
@@ -68,66 +68,9 @@ export class RestoreFailedError extends BotError {
   }
 }
 
-/**
- * The restore stopped before a destructive step without ending: the operations lock was lost or
- * Redis did not answer. Nothing more was changed; the job is put back in its queue and resumes at
- * the same checkpointed step under a new lock.
- */
-export class RestoreSuspendedError extends BotError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('restore_suspended', message, 1, options);
-  }
-}
-
-/** Errors of a Redis connection that is down or restarting (ioredis's texts), as opposed to a failed step. */
-const REDIS_OUTAGE = /Connection is closed|max retries per request|Command timed out|ECONNREFUSED|ECONNRESET|Stream isn't writeable|LOADING|READONLY|redis_unreachable/i;
-
-/** True for an error that says Redis is unavailable (the restore waits for it instead of failing). */
-export function isRedisOutage(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return REDIS_OUTAGE.test(err.message) || (err.cause !== undefined && isRedisOutage(err.cause));
-}
-
 const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations', 'reindex'];
 /** A Slack call that hangs must not hold the restore (and the shared lock) with it. */
 const POST_TIMEOUT_MS = 30_000;
-
-async function safetyBackup(run: Run, stores: StoreName[]): Promise<string> {
-  const { cp, deps } = run;
-  const meta = await cp.meta();
-  const rec = await cp.step('safety-backup');
-  if (rec.state === 'done' && meta.safetyLabel) return meta.safetyLabel;
-  // A worker may have died after the backup was written but before the checkpoint: keep that one,
-  // but only once it verifies like any set (it may have died while writing it).
-  if (rec.state !== 'pending' && meta.safetyLabel) {
-    const existing = await readManifest(deps.backup.config.backupRoot, meta.safetyLabel);
-    if (existing && isComplete(existing.manifest)) {
-      const checked = await verifySet(deps.backup, meta.safetyLabel, { signal: run.signal });
-      if (checked.problems.length === 0) {
-        await cp.done('safety-backup', { note: meta.safetyLabel });
-        await run.board.post(`The safety backup ${meta.safetyLabel}, written before the worker restart, verified: it is kept.`);
-        return meta.safetyLabel;
-      }
-      await run.board.post(`The safety backup ${meta.safetyLabel}, found after the worker restart, failed verification (${checked.problems.slice(0, 3).join('; ')}): taking a new one before anything is touched.`);
-    }
-  }
-  let label = preRestoreLabel(deps.backup.now?.() ?? new Date());
-  if (label === meta.safetyLabel) label = `${label}-2`;
-  await cp.setMeta({ safetyLabel: label });
-  await step(run, 'safety-backup', async () => {
-    const out = await runBackup(deps.backup, { label, stores, requestedBy: `restore ${run.req.requestId}`, signal: run.signal });
-    if (!out.ok) {
-      const failed = out.manifest.stores.filter((s) => !s.ok).map((s) => `${s.store}: ${s.error ?? 'failed'}`);
-      throw new BotError('safety_backup_failed', `The safety backup ${label} failed, so nothing was restored:\n- ${failed.join('\n- ')}`);
-    }
-    // The safety backup is the only way back: it is verified like any set before the first delete.
-    const checked = await verifySet(deps.backup, label, { signal: run.signal });
-    if (checked.problems.length > 0) {
-      throw new BotError('safety_backup_failed', `The safety backup ${label} failed verification, so nothing was restored:\n- ${checked.problems.join('\n- ')}`);
-    }
-  });
-  return label;
-}
 
 async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
   const { cp, deps, req, board } = run;
