@@ -132,7 +132,7 @@ export function createRestoreProcessor(deps: RestoreProcessorDeps): (job: Job<Re
       );
     } catch (err) {
       if (err instanceof RestoreFailedError) throw new UnrecoverableError(err.message);
-      const suspended = (err instanceof RestoreSuspendedError || isRedisOutage(err)) && job.attemptsStarted < MAX_SUSPENSIONS;
+      const suspended = (err instanceof RestoreSuspendedError || (await isRedisOutage(err, deps.redis))) && job.attemptsStarted < MAX_SUSPENSIONS;
       const again =
         err instanceof InterruptedError
           ? 1000

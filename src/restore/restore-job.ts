@@ -255,7 +255,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
       await cp.done('verify');
     } catch (err) {
       if (opts.signal?.aborted) throw new InterruptedError(`The restore of ${req.label}`);
-      if (isRedisOutage(err)) return await suspend(run, err);
+      if (await isRedisOutage(err, deps.redis)) return await suspend(run, err);
       return await report(run, err, stores, platform);
     }
     try {
@@ -286,7 +286,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
         await board.post(`The worker is stopping during the restore of ${req.label}; it resumes at the same step when the worker is back.`);
         throw err instanceof InterruptedError ? err : new InterruptedError(`The restore of ${req.label}`);
       }
-      if (err instanceof LockLostError || isRedisOutage(err)) return await suspend(run, err);
+      if (err instanceof LockLostError || (await isRedisOutage(err, deps.redis))) return await suspend(run, err);
       return await report(run, err, stores, platform);
     }
   } finally {

@@ -16,6 +16,8 @@ import { createCommandRedis } from '../../src/queue/queues.ts';
 import { DEFAULT_PREFIX, QUEUE_NAMES } from '../../src/queue/names.ts';
 import { activeRestore, assertNoActiveRestore, claimRestoreMark, markRestoreActive, RESTORE_ACTIVE_KEY, RestoreActiveError } from '../../src/restore/active.ts';
 import { createCheckpoint } from '../../src/restore/checkpoint.ts';
+import { isRedisOutage } from '../../src/restore/suspend.ts';
+import { StoreError } from '../../src/errors.ts';
 import { runCli } from '../helpers/cli.ts';
 import { servicesEnv } from '../helpers/env.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
@@ -88,6 +90,8 @@ describe('operations lock fencing', () => {
       const down = await again.assertHeld('taking the stack down').catch((e: unknown) => e);
       expect(down).toBeInstanceOf(LockLostError);
       expect((down as Error).message).toContain('Stopped before taking the stack down');
+      // A network error while Redis does not answer is a Redis outage (the restore waits).
+      expect(await isRedisOutage(new StoreError('mongo', 'restore failed: connect ECONNREFUSED 127.0.0.1:27017'), redis)).toBe(true);
     } finally {
       await server.start();
     }
@@ -95,6 +99,9 @@ describe('operations lock fencing', () => {
     await poll('renewals to be reported working again', 120_000, () => problems.some((p) => p.includes('is renewed again')));
     await again.assertHeld('taking the stack down');
     expect(await again.release()).toBe(true);
+    // With Redis answering, the same error is the store's: a failed step, not a pause.
+    expect(await isRedisOutage(new StoreError('mongo', 'restore failed: connect ECONNREFUSED 127.0.0.1:27017'), redis)).toBe(false);
+    expect(await isRedisOutage(new Error('Connection is closed.'), redis)).toBe(true);
   });
 });
 
