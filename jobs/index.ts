@@ -16,6 +16,9 @@ import type { DeadmanDeps } from '../src/deadman/check.ts';
 import { createBackupProcessor, type BackupJobDeps } from './backup.ts';
 import { createDeadmanProcessor } from './deadman.ts';
 
+/** BullMQ's reason for a job that stalled more than maxStalledCount times. */
+export const STALLED_OUT = 'job stalled more than allowable limit';
+
 /** The restore processor (jobs/restore.ts, written separately) has this shape. */
 export type RestoreProcessor = (job: Job<RestoreJobData>, token?: string, signal?: AbortSignal) => Promise<unknown>;
 
@@ -29,7 +32,9 @@ export interface WorkerDeps {
   /** jobs/restore.ts's processor; without it restore jobs wait in their queue. */
   restore?: RestoreProcessor;
   /** How soon a restore job of a dead worker is seen as stalled (tests shorten it); default LONG_JOB's. */
-  restoreStall?: { lockDurationMs: number; stalledIntervalMs: number };
+  restoreStall?: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount?: number };
+  /** Reports a restore job BullMQ failed for stalling too often (jobs/restore.ts's reportStalledOut). */
+  onRestoreStalledOut?: (job: Job<RestoreJobData>) => Promise<void>;
 }
 
 export interface Workers {
@@ -77,8 +82,18 @@ export function startWorkers(deps: WorkerDeps): Workers {
   // done steps are skipped, a store that was being restored is reloaded from the verified set.
   let restoreWorker: Worker | undefined;
   if (deps.restore) {
-    const stall = deps.restoreStall ? { lockDuration: deps.restoreStall.lockDurationMs, stalledInterval: deps.restoreStall.stalledIntervalMs } : {};
-    restoreWorker = new Worker(QUEUE_NAMES.restore, scrubFailures(deps.restore), { ...common, ...LONG_JOB, maxStalledCount: 3, ...stall });
+    const rs = deps.restoreStall;
+    const stall = rs ? { lockDuration: rs.lockDurationMs, stalledInterval: rs.stalledIntervalMs, ...(rs.maxStalledCount !== undefined ? { maxStalledCount: rs.maxStalledCount } : {}) } : {};
+    const worker = new Worker<RestoreJobData>(QUEUE_NAMES.restore, scrubFailures(deps.restore), { ...common, ...LONG_JOB, maxStalledCount: 3, ...stall });
+    const onStalledOut = deps.onRestoreStalledOut;
+    if (onStalledOut) {
+      // BullMQ fails such a job without running the processor: the thread and card hear it from here.
+      worker.on('failed', (job, err) => {
+        if (!job || err.message !== STALLED_OUT) return;
+        onStalledOut(job).catch((e: unknown) => deps.logger.error({ jobId: job.id, err: userMessage(e) }, 'stalled restore not reported'));
+      });
+    }
+    restoreWorker = worker;
     workers.push(restoreWorker);
   }
   for (const w of workers) {

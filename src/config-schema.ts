@@ -34,6 +34,11 @@ export const envSchema = z.object({
   CONNECT_TIMEOUT_SECONDS: positiveInt.default(10),
 
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /**
+   * TTL of the shared operations lock, renewed every third of it and checked before every
+   * destructive step; a holder that died frees it after this long.
+   */
+  OPERATIONS_LOCK_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
 
   MONGO_URL: z.string().min(1).default('mongodb://127.0.0.1:27017'),
   /** Default: the profile's databases (8 in v1.8, 7 in v1.9, 5 in v2.0). */

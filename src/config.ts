@@ -32,6 +32,8 @@ export interface Config {
   storeTimeoutMs: number;
   connectTimeoutMs: number;
   redisUrl: string;
+  /** TTL of the shared operations lock (OPERATIONS_LOCK_SECONDS). */
+  lockTtlMs: number;
   /** The OpenCRVS version profile in force and how it was chosen. */
   profile: ProfileChoice;
   mongo: { url: string; databases: string[] };
@@ -231,6 +233,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     storeTimeoutMs: env.STORE_TIMEOUT_SECONDS * 1000,
     connectTimeoutMs: env.CONNECT_TIMEOUT_SECONDS * 1000,
     redisUrl: env.REDIS_URL,
+    lockTtlMs: env.OPERATIONS_LOCK_SECONDS * 1000,
     mongo: { url: env.MONGO_URL, databases: [] },
     postgres,
     folders: { folders: [], mosipSqliteFile: env.MOSIP_SQLITE_FILE },

@@ -15,7 +15,7 @@ import { createCommandRedis, createQueues, createRedis } from './queue/queues.ts
 import { nextNightlyRun } from './queue/scheduler.ts';
 import { createSlackApp, type SlackSurface } from './slack/app.ts';
 import { startSchedulers, startWorkers } from '../jobs/index.ts';
-import { createRestoreProcessor } from '../jobs/restore.ts';
+import { createRestoreProcessor, reportStalledOut, type RestoreProcessorDeps } from '../jobs/restore.ts';
 
 export interface BotHandle {
   slack: SlackSurface | undefined;
@@ -48,6 +48,7 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
   const core = createCore({ backup: rt.deps, queues, redis, history, offsite });
   const slack = opts.withoutSlack ? undefined : createSlackApp({ config, core, redis, logger, clientOptions: opts.clientOptions, listen: opts.listen });
   const schedulers = await startSchedulers(queues, config, { logger });
+  const restoreDeps: RestoreProcessorDeps = { backup: rt.deps, redis, slack: slack?.client };
   const workers = startWorkers({
     connection,
     queues,
@@ -62,7 +63,8 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
       oncallGroup: config.slack.oncallGroup,
       timeZone: config.timeZone,
     },
-    restore: createRestoreProcessor({ backup: rt.deps, redis, slack: slack?.client }),
+    restore: createRestoreProcessor(restoreDeps),
+    onRestoreStalledOut: (job) => reportStalledOut(restoreDeps, job),
     restoreStall: { lockDurationMs: config.restore.jobLockMs, stalledIntervalMs: Math.ceil(config.restore.jobLockMs / 2) },
   });
   await slack?.start();

@@ -22,6 +22,8 @@ export interface RestoreOptions {
   /** Checkpoint hooks, so a resumed job does not blindly repeat a destructive step. */
   isDone?: (store: StoreName) => Promise<boolean>;
   onStoreStart?: (store: StoreName) => Promise<void>;
+  /** Called right before the store's data is replaced: throws (e.g. LockLostError) to stop before any drop. */
+  fence?: (store: StoreName) => Promise<void>;
   /** `checked`: whether the set held counts that were compared (false: adopted sets, live ES snapshots). */
   onStoreDone?: (store: StoreName, counts: Counts, ms: number, checked: boolean) => Promise<void>;
   /** The adapter refused before changing anything (its own checks of the artifacts failed). */
@@ -96,6 +98,7 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
     const expected: Counts = adapter.expectedAfterRestore?.(artifacts) ?? Object.assign({}, ...artifacts.map((a) => a.counts));
     const started = Date.now();
     await opts.onStoreStart?.(store);
+    await opts.fence?.(store);
     opts.onProgress?.({ store, message: 'restoring' });
     let counts: Counts;
     try {

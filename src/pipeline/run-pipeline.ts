@@ -7,7 +7,8 @@ import { listManifests, type Manifest } from '../backup/manifest.ts';
 import { runBackup } from '../backup/run-backup.ts';
 import { userMessage } from '../errors.ts';
 import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
-import { localRetentionStep, diskStep, offsiteStep, verifyStep } from './steps.ts';
+import { assertNoActiveRestore } from '../restore/active.ts';
+import { localRetentionStep, diskStep, offsiteStep, verifyStep, type Fence } from './steps.ts';
 import { storeLines } from './store-lines.ts';
 import type { PipelineDeps, PipelineRequest, PipelineResult } from './types.ts';
 import { formatBytesShort } from '../report/format.ts';
@@ -34,12 +35,17 @@ function emptyResult(req: PipelineRequest, startedAt: string, warnPercent: numbe
 }
 
 async function takeLock(deps: PipelineDeps, req: PipelineRequest, result: PipelineResult): Promise<HeldLock | undefined> {
+  let held: HeldLock;
+  const { logger } = deps.backup;
   try {
-    const held = await acquireLock(deps.redis, `backup ${req.label ?? req.runId} (${req.requestedBy})`, { waitMs: deps.lockWaitMs });
-    if (held.expiredPrevious) {
-      result.warnings.push(`The previous lock holder (${held.expiredPrevious.holder}, since ${held.expiredPrevious.since}) stopped without releasing the lock; it expired.`);
-    }
-    return held;
+    held = await acquireLock(deps.redis, `backup ${req.label ?? req.runId} (${req.requestedBy})`, {
+      waitMs: deps.lockWaitMs,
+      ttlMs: deps.backup.config.lockTtlMs,
+      onProblem: (message) => {
+        logger.warn({ runId: req.runId }, message);
+        result.warnings.push(message);
+      },
+    });
   } catch (err) {
     const why = err instanceof LockBusyError
       ? `${err.info.holder} has held the operations lock since ${err.info.since}; waited ${Math.round(deps.lockWaitMs / 1000)} s`
@@ -48,6 +54,20 @@ async function takeLock(deps: PipelineDeps, req: PipelineRequest, result: Pipeli
     result.problems.push(`Backup skipped: ${why}.`);
     return undefined;
   }
+  try {
+    // A restore that has not ended (paused for a lost lock, or a CLI restore that died) may have
+    // left half-restored data: backing that up as a complete set is what the mark prevents.
+    await assertNoActiveRestore(deps.redis, 'a backup');
+  } catch (err) {
+    await held.release().catch(() => undefined);
+    result.outcome = 'skipped';
+    result.problems.push(`Backup skipped: ${userMessage(err)}`);
+    return undefined;
+  }
+  if (held.expiredPrevious) {
+    result.warnings.push(`The previous lock holder (${held.expiredPrevious.holder}, since ${held.expiredPrevious.since}) stopped without releasing the lock; it expired.`);
+  }
+  return held;
 }
 
 function outcomeOf(result: PipelineResult, manifest: Manifest): PipelineResult['outcome'] {
@@ -80,7 +100,7 @@ async function safely(what: string, deps: PipelineDeps, fn: () => Promise<void>)
   }
 }
 
-async function backupSteps(deps: PipelineDeps, req: PipelineRequest, result: PipelineResult): Promise<void> {
+async function backupSteps(deps: PipelineDeps, req: PipelineRequest, result: PipelineResult, fence: Fence): Promise<void> {
   const before = await listManifests(deps.backup.config.backupRoot);
   let manifest: Manifest;
   try {
@@ -102,10 +122,10 @@ async function backupSteps(deps: PipelineDeps, req: PipelineRequest, result: Pip
     : result.verify.status !== 'ok'
       ? { ok: false, why: 'the set failed verification' }
       : { ok: true, why: '' };
-  const { offsite, remote } = await offsiteStep(deps, manifest.label, canCopy, req.signal);
+  const { offsite, remote } = await offsiteStep(deps, manifest.label, canCopy, req.signal, fence);
   result.offsite = offsite;
   result.retention.remote = remote;
-  result.retention.local = await localRetentionStep(deps);
+  result.retention.local = await localRetentionStep(deps, fence);
   result.outcome = outcomeOf(result, manifest);
 }
 
@@ -120,12 +140,13 @@ export async function runPipeline(deps: PipelineDeps, req: PipelineRequest): Pro
   const lock = await takeLock(deps, req, result);
   if (lock) {
     try {
-      await backupSteps(deps, req, result);
+      await backupSteps(deps, req, result, (before) => lock.assertHeld(before));
     } catch (err) {
       result.outcome = 'failed';
       result.problems.push(`Unexpected failure: ${userMessage(err)}`);
     } finally {
-      await lock.release().catch(() => undefined);
+      const held = await lock.release().catch(() => undefined);
+      if (held === false) result.warnings.push('The operations lock had expired or been taken before this backup ended; nothing was deleted without it.');
     }
   }
   result.disk = await diskStep(deps, req.signal);

@@ -7,6 +7,9 @@ import { verifySet } from '../backup/verify-set.ts';
 import { userMessage } from '../errors.ts';
 import type { PipelineDeps, PipelineResult } from './types.ts';
 
+/** Checks the operations lock right before a destructive step (HeldLock.assertHeld); throws LockLostError. */
+export type Fence = (before: string) => Promise<void>;
+
 /** Problems verifySet reports for stores whose backup failed: already on the store's own line. */
 const FAILED_STORE = /: the backup of this store failed \(/;
 
@@ -25,6 +28,7 @@ export async function offsiteStep(
   label: string,
   canCopy: { ok: boolean; why: string },
   signal: AbortSignal | undefined,
+  fence: Fence,
 ): Promise<{ offsite: PipelineResult['offsite']; remote: PipelineResult['retention']['remote'] }> {
   const { offsite } = deps;
   if (!offsite) {
@@ -46,6 +50,7 @@ export async function offsiteStep(
   // Remote retention only after a verified copy: never thin out the server while the newest copy is bad.
   if (copied.status !== 'ok') return { offsite: copied, remote: { status: 'skipped', removed: [], detail: 'offsite copy failed' } };
   try {
+    await fence('the remote retention');
     const pruned = await withTimeout('remote retention', deps.offsiteTimeoutMs, signal, (s) => offsite.pruneRemote(s));
     return { offsite: copied, remote: { status: 'ok', removed: pruned.removed } };
   } catch (err) {
@@ -54,8 +59,9 @@ export async function offsiteStep(
 }
 
 /** Runs under the pipeline's lock; sets a pending or running restore needs are kept (pins). */
-export async function localRetentionStep(deps: PipelineDeps): Promise<PipelineResult['retention']['local']> {
+export async function localRetentionStep(deps: PipelineDeps, fence: Fence): Promise<PipelineResult['retention']['local']> {
   try {
+    await fence('the local retention');
     const r = await pruneLocal(deps.backup, { pinned: await pinnedLabels(deps.redis) });
     return { removed: r.removed, errors: r.errors };
   } catch (err) {

@@ -34,6 +34,7 @@ export async function quiesce(run: Run, platform: Platform): Promise<void> {
       // Recorded before anything is scaled: a resumed quiesce must not record the zeros as the counts.
       await cp.setMeta({ quiesced: recorded });
     }
+    await run.fence('stopping OpenCRVS (quiesce)');
     await platform.scale(recorded.map((s) => ({ name: s.name, replicas: 0 })), waits(run, config.quiesceTimeoutMs));
     await board.post(`OpenCRVS is stopped for the restore: ${recorded.length} application service(s) of \`${config.stack}\` scaled to 0 (were: ${replicasText(recorded)}); the data stores keep running.`);
   });
@@ -65,16 +66,25 @@ export async function putBackAfterFailure(run: Run, platform: Platform | undefin
 export async function redeployAndWatch(run: Run, platform: Platform): Promise<WatchResult | undefined> {
   const { deps, signal, cp, board } = run;
   const config = deps.backup.config.restore;
-  await step(run, 'stack-down', () => platform.stackDown(waits(run, config.stackDownTimeoutMs)));
+  await step(run, 'stack-down', async () => {
+    await run.fence('taking the stack down');
+    await platform.stackDown(waits(run, config.stackDownTimeoutMs));
+  });
 
   const restart = await cp.step('docker-restart');
   let restartedAt: number | undefined;
   if (restart.state === 'started' && restart.startedAt) {
+    // A worker killed during the restart may come back while it is still under way (the engine not
+    // answering, its pid file gone): the uptime is read once the engine answers again.
+    await platform.waitEngineReady(waits(run, config.stackDownTimeoutMs));
     const uptime = await platform.engineUptimeMs(signal);
     if (uptime <= Date.now() - restart.startedAt + UPTIME_SLACK_MS) restartedAt = Date.now() - uptime;
   }
   await step(run, 'docker-restart', async () => {
-    if (restartedAt === undefined) return platform.restartEngine(waits(run, config.stackDownTimeoutMs));
+    if (restartedAt === undefined) {
+      await run.fence('restarting Docker');
+      return platform.restartEngine(waits(run, config.stackDownTimeoutMs));
+    }
     await board.post(`Docker was restarted at ${new Date(restartedAt).toISOString().slice(11, 19)} UTC, after this step began (the restart also stopped this bot): not restarting it again.`);
     await platform.waitEngineReady(waits(run, config.stackDownTimeoutMs));
   });
@@ -91,6 +101,7 @@ export async function redeployAndWatch(run: Run, platform: Platform): Promise<Wa
       }
       // The baseline of "applied since the restore" is taken before the migration service can run.
       await beginMigrationWatch({ checkpoint: cp, changelog, logger: deps.backup.logger });
+      await run.fence('redeploying OpenCRVS');
       await platform.redeploy(waits(run, config.deployTimeoutMs));
     });
     const watched = await step(run, 'migrations', () =>

@@ -8,28 +8,29 @@
  */
 import type { Redis } from 'ioredis';
 import type { BackupDeps } from '../backup/deps.ts';
-import { preRestoreLabel } from '../backup/labels.ts';
-import { isComplete, readManifest } from '../backup/manifest.ts';
 import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { prepareRestore, restoreSet } from '../backup/restore-set.ts';
-import { runBackup } from '../backup/run-backup.ts';
-import { verifySet } from '../backup/verify-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
 import { createSwarmPlatform, type Platform } from '../platform/index.ts';
-import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
+import { acquireLock, LockBusyError, LockLostError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
 import { restoreResultCard } from '../slack/blocks/approval-card.ts';
-import { createCheckpoint, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
+import { assertNoActiveRestore, claimRestoreMark, clearRestoreMark, markRestoreActive } from './active.ts';
+import { createCheckpoint, outcomeOf, type RestoreOutcome, type StepName, type StepState } from './checkpoint.ts';
 import type { ChangelogReader } from './migrations.ts';
 import { putBackAfterFailure, quiesce, redeployAndWatch } from './platform-steps.ts';
 import { assertSafeRedeploy } from './redeploy.ts';
-import { step, type Run } from './run.ts';
+import type { Run } from './run.ts';
 import { createStatusBoard } from './status-board.ts';
 import { failureMessage, NOT_CHECKED, storeStates, summaryMessage } from './summary.ts';
 import { boundedPoster, type ThreadPoster } from './thread-poster.ts';
 import { InterruptedError } from './wait.ts';
+import { safetyBackup } from './safety-backup.ts';
+import { isRedisOutage, RestoreSuspendedError } from './suspend.ts';
+
+export { isRedisOutage, RestoreSuspendedError };
 
 export interface RestoreJobDeps {
   backup: BackupDeps;
@@ -71,36 +72,6 @@ const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'm
 /** A Slack call that hangs must not hold the restore (and the shared lock) with it. */
 const POST_TIMEOUT_MS = 30_000;
 
-async function safetyBackup(run: Run, stores: StoreName[]): Promise<string> {
-  const { cp, deps } = run;
-  const meta = await cp.meta();
-  const rec = await cp.step('safety-backup');
-  if (rec.state === 'done' && meta.safetyLabel) return meta.safetyLabel;
-  // A worker may have died after the backup was written but before the checkpoint: keep that one.
-  if (rec.state !== 'pending' && meta.safetyLabel) {
-    const existing = await readManifest(deps.backup.config.backupRoot, meta.safetyLabel);
-    if (existing && isComplete(existing.manifest)) {
-      await cp.done('safety-backup', { note: meta.safetyLabel });
-      return meta.safetyLabel;
-    }
-  }
-  const label = preRestoreLabel(deps.backup.now?.() ?? new Date());
-  await cp.setMeta({ safetyLabel: label });
-  await step(run, 'safety-backup', async () => {
-    const out = await runBackup(deps.backup, { label, stores, requestedBy: `restore ${run.req.requestId}`, signal: run.signal });
-    if (!out.ok) {
-      const failed = out.manifest.stores.filter((s) => !s.ok).map((s) => `${s.store}: ${s.error ?? 'failed'}`);
-      throw new BotError('safety_backup_failed', `The safety backup ${label} failed, so nothing was restored:\n- ${failed.join('\n- ')}`);
-    }
-    // The safety backup is the only way back: it is verified like any set before the first delete.
-    const checked = await verifySet(deps.backup, label, { signal: run.signal });
-    if (checked.problems.length > 0) {
-      throw new BotError('safety_backup_failed', `The safety backup ${label} failed verification, so nothing was restored:\n- ${checked.problems.join('\n- ')}`);
-    }
-  });
-  return label;
-}
-
 async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
   const { cp, deps, req, board } = run;
   const before = new Map<StoreName, StepState>();
@@ -110,6 +81,10 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
     signal: run.signal,
     isDone: async (store) => (await cp.step(`restore:${store}`)).state === 'done',
     onStoreStart: async (store) => {
+      // Before the checkpoint says "started": a fenced-out store is still pending on resume.
+      await run.fence(`the restore of ${store}`);
+      // From the first drop on, the mark is this job's (it takes over a dead CLI restore's).
+      await markRestoreActive(deps.redis, { kind: 'job', requestId: req.requestId, label: req.label });
       const { previous } = await cp.start(`restore:${store}`);
       before.set(store, previous);
       if (previous === 'started' || previous === 'failed') {
@@ -118,6 +93,8 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
       }
       await board.refresh();
     },
+    // Again right before the drop (the posts in between are bounded, well inside one TTL).
+    fence: (store) => run.fence(`the restore of ${store}`),
     onStoreUntouched: async (store, reason) => {
       // Untouched only if no earlier attempt had begun to replace the data.
       const prev = before.get(store);
@@ -189,6 +166,7 @@ async function report(run: Run, err: unknown, stores: StoreName[], platform: Pla
   });
   const outcome: RestoreOutcome = { kind: refused ? 'refused' : 'failed', step: failedStep };
   await cp.setMeta({ outcome: outcome.kind, finalText: msg.text, failedStep });
+  await clearRestoreMark(run.deps.redis, req.requestId).catch(() => undefined);
   await unpinLabel(run.deps.redis, req.label, req.requestId).catch(() => undefined);
   await run.board.refresh(refused ? 'Refused: nothing was touched.' : 'Stopped: see the report below.');
   await run.board.post(msg);
@@ -196,12 +174,33 @@ async function report(run: Run, err: unknown, stores: StoreName[], platform: Pla
   throw new RestoreFailedError(msg.text, refused);
 }
 
-/** Runs (or resumes) the restore of `req`. Throws RestoreFailedError after reporting, InterruptedError when cancelled. */
+/** Posts to the thread without letting Slack (or a dead Redis behind the board) change what happens next. */
+async function tell(run: Run, text: string): Promise<void> {
+  await run.board.post(text).catch((err: unknown) => run.deps.backup.logger.warn({ requestId: run.req.requestId, err: userMessage(err) }, 'restore thread post failed'));
+}
+
+/** A lost lock or a Redis outage: nothing more is changed, the job resumes later. Never returns. */
+async function suspend(run: Run, err: unknown): Promise<never> {
+  const { req, deps } = run;
+  const why = err instanceof LockLostError ? userMessage(err) : `Redis did not answer (${userMessage(err)}), so the checkpoints and the lock cannot be trusted`;
+  deps.backup.logger.warn({ requestId: req.requestId, err: userMessage(err) }, 'restore suspended');
+  await tell(run, `${why}. The restore of ${req.label} is paused, not ended: it resumes at the same step under a new lock. Backups and prunes stay refused until it ends.`);
+  throw new RestoreSuspendedError(why, { cause: err });
+}
+
+/** Runs (or resumes) the restore of `req`. Throws RestoreFailedError after reporting, InterruptedError when cancelled, RestoreSuspendedError when it must resume later. */
 export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest, opts: { signal?: AbortSignal } = {}): Promise<RestoreJobResult> {
   const deps: RestoreJobDeps = { ...rawDeps, poster: boundedPoster(rawDeps.poster, rawDeps.postTimeoutMs ?? POST_TIMEOUT_MS) };
   const cp = createCheckpoint(deps.redis, req.requestId);
   const first = await cp.meta();
   if (first.outcome === 'done') return { outcome: 'done', text: first.finalText ?? 'Done', safetyLabel: first.safetyLabel };
+  const ended = outcomeOf(first);
+  if (ended && ended.kind !== 'done') {
+    // A failed or refused restore is terminal: a redelivered job only says so again.
+    const text = first.finalText ?? `The restore of ${req.label} ${ended.kind === 'refused' ? 'was refused' : 'failed'}; see above.`;
+    await deps.poster.post(`This restore already ended (${ended.kind}); it is not run again.\n${text}`).catch(() => undefined);
+    throw new RestoreFailedError(text, ended.kind === 'refused');
+  }
   const { config, logger } = deps.backup;
   let stores = (req.stores ?? (config.stores as StoreName[])).filter((s) => deps.backup.adapters.has(s));
   const quiesces = config.restore.redeploy && config.restore.quiesce;
@@ -213,22 +212,42 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => s !== 'reindex' || config.restore.reindex.enabled) : []),
   ];
   const board = createStatusBoard({ label: req.label, steps: stepsShown, checkpoint: cp, poster: deps.poster, logger, throttleMs: config.restore.migrationProgressMs });
-  const run: Run = { deps, req, cp, board, signal: opts.signal };
+  let lock: HeldLock | undefined;
+  const run: Run = {
+    deps,
+    req,
+    cp,
+    board,
+    signal: opts.signal,
+    fence: async (before) => {
+      if (!lock) throw new LockLostError(before, 'it was never taken');
+      await lock.assertHeld(before);
+    },
+  };
   // While the job waits for the lock and runs, retention must keep the set (see pins.ts).
   await pinLabel(deps.redis, req.label, req.requestId, RESTORE_PIN_MS);
-  let lock: HeldLock;
   try {
-    lock = await acquireLock(deps.redis, `restore ${req.label} (${req.requestId})`, { waitMs: deps.lockWaitMs ?? 120_000 });
+    lock = await acquireLock(deps.redis, `restore ${req.label} (${req.requestId})`, {
+      waitMs: deps.lockWaitMs ?? 120_000,
+      ttlMs: config.lockTtlMs,
+      onProblem: (message) => {
+        logger.warn({ requestId: req.requestId }, message);
+        void tell(run, message);
+      },
+    });
   } catch (err) {
     if (err instanceof LockBusyError) await board.post(`Waiting: ${userMessage(err)}. The restore starts when it is free.`);
     throw err;
   }
   try {
     const startedAt = first.startedAt ?? Date.now();
-    await cp.setMeta({ outcome: 'running', startedAt });
-    await board.refresh(lock.expiredPrevious ? `Previous holder of the lock stopped without releasing it: ${lock.expiredPrevious.holder}` : undefined);
     let platform: Platform | undefined;
     try {
+      // Another restore that has not ended (a paused job, a CLI restore that died) comes first.
+      await assertNoActiveRestore(deps.redis, `the restore of ${req.label}`, { requestId: req.requestId });
+      await cp.setMeta({ outcome: 'running', startedAt });
+      await claimRestoreMark(deps.redis, { kind: 'job', requestId: req.requestId, label: req.label });
+      await board.refresh(lock.expiredPrevious ? `Previous holder of the lock stopped without releasing it: ${lock.expiredPrevious.holder}` : undefined);
       platform = preflight(deps);
       // Read-only, so it runs again on every resume: the set must still be intact before anything else.
       await cp.start('verify');
@@ -236,6 +255,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
       await cp.done('verify');
     } catch (err) {
       if (opts.signal?.aborted) throw new InterruptedError(`The restore of ${req.label}`);
+      if (await isRedisOutage(err, deps.redis)) return await suspend(run, err);
       return await report(run, err, stores, platform);
     }
     try {
@@ -254,6 +274,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
         totalMs: Date.now() - startedAt,
       });
       await cp.setMeta({ outcome: 'done', finalText: msg.text });
+      await clearRestoreMark(deps.redis, req.requestId).catch(() => undefined);
       await unpinLabel(deps.redis, req.label, req.requestId).catch(() => undefined);
       await board.refresh('Done.');
       await board.post(msg);
@@ -265,9 +286,11 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
         await board.post(`The worker is stopping during the restore of ${req.label}; it resumes at the same step when the worker is back.`);
         throw err instanceof InterruptedError ? err : new InterruptedError(`The restore of ${req.label}`);
       }
+      if (err instanceof LockLostError || (await isRedisOutage(err, deps.redis))) return await suspend(run, err);
       return await report(run, err, stores, platform);
     }
   } finally {
-    await lock.release().catch(() => undefined);
+    const held = await lock.release().catch(() => undefined);
+    if (held === false) logger.warn({ requestId: req.requestId }, 'the operations lock had already expired or been taken when the restore released it');
   }
 }

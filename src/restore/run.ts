@@ -12,6 +12,8 @@ export interface Run {
   cp: RestoreCheckpoint;
   board: StatusBoard;
   signal: AbortSignal | undefined;
+  /** Checks that the operations lock is still this job's, right before the destructive step `before` (LockLostError otherwise). */
+  fence: (before: string) => Promise<void>;
 }
 
 /** Runs `fn` as a checkpointed step: skipped when done, announced when resumed. */

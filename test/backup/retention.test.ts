@@ -109,7 +109,7 @@ describe('local retention', () => {
     const nightly = await localRetentionStep({
       backup: w.deps(31), redis, history: createHistoryStore(redis, 'h'), offsite: undefined, reporter: undefined,
       nextRun: async () => undefined, lockWaitMs: 0, offsiteTimeoutMs: 1000,
-    });
+    }, async () => undefined);
     expect(nightly.errors).toEqual([]);
     expect(nightly.removed).toEqual([]);
     for (const label of ['old-day0', 'old-day1']) expect((await verifySet(w.deps(31), label)).problems, label).toEqual([]);

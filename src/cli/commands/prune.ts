@@ -3,6 +3,7 @@ import { pinnedLabels } from '../../backup/pins.ts';
 import { pruneLocal } from '../../backup/retention.ts';
 import { acquireLock } from '../../lock.ts';
 import { openConnections } from '../../pipeline/in-process.ts';
+import { assertNoActiveRestore } from '../../restore/active.ts';
 import type { Runtime } from '../../runtime.ts';
 
 export interface PruneOptions {
@@ -16,8 +17,11 @@ export async function pruneCommand(rt: Runtime, o: PruneOptions): Promise<number
   try {
     // The same lock as backups and restores: never delete files a running backup, offsite copy or
     // restore is reading. A dry run deletes nothing and needs no lock.
-    const lock = dryRun ? undefined : await acquireLock(conn.redis, 'prune (cli)', { waitMs: 0 });
+    const lock = dryRun ? undefined : await acquireLock(conn.redis, 'prune (cli)', { waitMs: 0, ttlMs: rt.config.lockTtlMs });
     try {
+      // A restore that has not ended needs its safety backup and its set, whatever their age.
+      if (lock) await assertNoActiveRestore(conn.redis, 'a prune');
+      await lock?.assertHeld('the prune');
       r = await pruneLocal(rt.deps, { dryRun, pinned: await pinnedLabels(conn.redis) });
     } finally {
       await lock?.release();

@@ -5,6 +5,7 @@ import { InputError } from '../../errors.ts';
 import type { Runtime } from '../../runtime.ts';
 import { createPrinter } from '../output.ts';
 import { acquireLock } from '../../lock.ts';
+import { assertNoActiveRestore, clearRestoreMark, markRestoreActive } from '../../restore/active.ts';
 import { openConnections } from '../../pipeline/in-process.ts';
 import { createAuditLog } from '../../audit/log.ts';
 import { userMessage } from '../../errors.ts';
@@ -34,13 +35,30 @@ export async function restoreCommand(rt: Runtime, label: string, o: RestoreOptio
   const conn = await openConnections(rt);
   let outcome: Awaited<ReturnType<typeof restoreSet>>;
   try {
-    const lock = await acquireLock(conn.redis, `restore ${label} (cli)`, { waitMs: 0 });
+    const lock = await acquireLock(conn.redis, `restore ${label} (cli)`, { waitMs: 0, ttlMs: rt.config.lockTtlMs, onProblem: (m) => printer.line(`warning: ${m}`) });
     if (lock.expiredPrevious) printer.line(`note: the lock of "${lock.expiredPrevious.holder}" had expired without release (its process died)`);
+    // The mark is this process's from its first drop while it holds the lock; if it dies mid-way
+    // the mark stays and backups and prunes are refused until a restore runs to its end.
+    const markId = `cli-${lock.info.token}`;
+    let touched = false;
     try {
+      await assertNoActiveRestore(conn.redis, `the restore of ${label}`, { requestId: markId });
       await audit.append({ user: who, action, outcome: 'started' });
-      outcome = await restoreSet(rt.deps, label, { stores, onProgress: (p) => printer.progress(p) });
+      outcome = await restoreSet(rt.deps, label, {
+        stores,
+        onProgress: (p) => printer.progress(p),
+        fence: async (store) => {
+          await lock.assertHeld(`the restore of ${store}`);
+          // Marked from the first drop on (a restore refused before it leaves any earlier mark alone).
+          if (!touched) await markRestoreActive(conn.redis, { kind: 'cli', requestId: markId, label });
+          touched = true;
+        },
+      });
+      await clearRestoreMark(conn.redis, markId);
       await audit.append({ user: who, action, outcome: 'ok' });
     } catch (err) {
+      // After a drop the mark stays (the data may be half-restored); before one there was none of ours.
+      if (touched) printer.line(`The restore of ${label} stopped after a store was replaced: backups and prunes are refused until a restore runs to its end.`);
       await audit.append({ user: who, action, outcome: 'failed', detail: userMessage(err).slice(0, 500) });
       throw err;
     } finally {
