@@ -110,7 +110,7 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
     // A fresh node (a restore onto a new server) knows no repository yet: registering one only reads the folder.
     await ensureRepository(client, repo);
     const server = await serverCompat(client, version);
-    for (const { meta } of metas) problems.push(...(await snapshotProblems(client, repo.name, meta, server)));
+    for (const { meta } of metas) problems.push(...(await snapshotProblems(client, repo.name, meta, server, es.repositoryLocalPath)));
     return { metas, problems };
   }
 
