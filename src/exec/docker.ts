@@ -24,7 +24,7 @@ const WRAPPER = [
   '  for e in /proc/[0-9]*/environ; do',
   '    p=${e#/proc/}; p=${p%/environ}',
   '    [ "$p" = "$$" ] && continue',
-  '    if tr "\\000" "\\n" < "$e" 2>/dev/null | grep -qx "CRVS_EXCLUSIVE=$tag"; then echo "crvs-busy:$p" >&2; exit 75; fi',
+  '    if { tr "\\000" "\\n" < "$e"; } 2>/dev/null | grep -qx "CRVS_EXCLUSIVE=$tag"; then echo "crvs-busy:$p" >&2; exit 75; fi',
   '  done',
   '  CRVS_EXCLUSIVE=$tag; export CRVS_EXCLUSIVE',
   'fi',
@@ -68,31 +68,36 @@ export function dockerArgs(container: string, argv: string[], opts: Pick<RunOpti
   return ['exec', ...(opts.stdin ? ['-i'] : []), ...names, container, 'sh', '-c', WRAPPER, 'sh', opts.exclusive ?? '', ...argv];
 }
 
-/** Strips the wrapper's first stderr line and reports what it said. */
+/** Strips the wrapper's announcement (`crvs-pid:N` or `crvs-busy:N`) from stderr and reports it. */
 class Announce extends Transform {
-  #head: Buffer | undefined = Buffer.alloc(0);
+  #pending: Buffer | undefined = Buffer.alloc(0);
   constructor(private readonly onLine: (line: string) => void) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.#head === undefined) return done(null, chunk);
-    const all = Buffer.concat([this.#head, chunk]);
-    const nl = all.indexOf(10);
-    if (nl < 0 && all.length < 200) {
-      this.#head = all;
-      return done();
+    if (this.#pending === undefined) return done(null, chunk);
+    let rest = Buffer.concat([this.#pending, chunk]);
+    // Until the announcement is seen, whole lines are looked at one by one (others pass through).
+    for (let nl = rest.indexOf(10); nl >= 0; nl = rest.indexOf(10)) {
+      const line = rest.subarray(0, nl).toString('utf8');
+      if (/^crvs-(pid|busy):\d+$/.test(line)) {
+        this.onLine(line);
+        this.#pending = undefined;
+        return done(null, rest.subarray(nl + 1));
+      }
+      this.push(rest.subarray(0, nl + 1));
+      rest = rest.subarray(nl + 1);
     }
-    this.#head = undefined;
-    const line = all.subarray(0, nl < 0 ? all.length : nl).toString('utf8');
-    if (/^crvs-(pid|busy):\d+$/.test(line)) {
-      this.onLine(line);
-      return done(null, all.subarray(nl + 1));
+    if (rest.length > 4096) {
+      this.#pending = undefined;
+      return done(null, rest);
     }
-    done(null, all);
+    this.#pending = rest;
+    done();
   }
   override _flush(done: TransformCallback): void {
-    const rest = this.#head;
-    this.#head = undefined;
+    const rest = this.#pending;
+    this.#pending = undefined;
     if (rest && rest.length > 0) {
       const line = rest.toString('utf8').trim();
       if (/^crvs-(pid|busy):\d+$/.test(line)) this.onLine(line);

@@ -53,10 +53,10 @@ describe('docker exec: a stopped command is stopped inside the container', () =>
 
   it('on an abort, a process that ignores TERM is killed, and only then reported stopped', async () => {
     const ac = new AbortController();
-    const p = exec.run(['sh', '-c', 'trap "" TERM; while :; do sleep 1; done # fio-ignores-term'], { timeoutMs: 120_000, signal: ac.signal });
+    const p = exec.run(['sh', '-c', 'trap "" TERM; while :; do sleep 1; done # fio-ignores-term'], { timeoutMs: 120_000, signal: ac.signal }).catch((e: unknown) => e);
     await until('the command to start in the container', 60_000, () => running('fio-ignores-term'));
     ac.abort();
-    const err = await p.catch((e: unknown) => e);
+    const err = await p;
     expect(err).toBeInstanceOf(BotError);
     expect((err as BotError).code).toBe('aborted');
     expect(await running('fio-ignores-term')).toBe(false);
@@ -64,7 +64,7 @@ describe('docker exec: a stopped command is stopped inside the container', () =>
 
   it('refuses a second exclusive command while the first is alive in the container, even one a dead bot left behind', async () => {
     const ac = new AbortController();
-    const first = exec.run(['sleep', '778'], { timeoutMs: 120_000, signal: ac.signal, exclusive: 'fio-restore' });
+    const first = exec.run(['sleep', '778'], { timeoutMs: 120_000, signal: ac.signal, exclusive: 'fio-restore' }).catch((e: unknown) => e);
     await until('the first command to start', 60_000, () => running('sleep 778'));
     const second = await exec.run(['sh', '-c', 'echo second'], { timeoutMs: 30_000, exclusive: 'fio-restore' }).catch((e: unknown) => e);
     expect(second).toBeInstanceOf(ExclusiveBusyError);
@@ -73,7 +73,7 @@ describe('docker exec: a stopped command is stopped inside the container', () =>
     // Another tag is not held up.
     expect((await exec.run(['sh', '-c', 'echo other'], { timeoutMs: 30_000, exclusive: 'fio-other' })).stdout).toBe('other\n');
     ac.abort();
-    await first.catch(() => undefined);
+    expect((await first) as BotError).toMatchObject({ code: 'aborted' });
     expect(await running('sleep 778')).toBe(false);
     expect((await exec.run(['sh', '-c', 'echo second'], { timeoutMs: 30_000, exclusive: 'fio-restore' })).stdout).toBe('second\n');
 

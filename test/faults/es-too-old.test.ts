@@ -52,10 +52,11 @@ describe('elasticsearch: a snapshot two majors older than the server', () => {
     const file = join(repo, `index-${gen}`);
     const record = JSON.parse(await readFile(file, 'utf8')) as { snapshots: Array<{ name: string; version?: string }> };
     const entry = record.snapshots.find((s) => s.name === `snapshot_old${id}`);
-    expect(entry?.version, 'the repository records the version of each snapshot').toBe(server);
+    // (8.11 and later record "8.11.0" here, with the index version beside it.)
+    expect(entry?.version, 'the repository records the version of each snapshot').toMatch(new RegExp(`^${major}\\.`));
     if (entry) entry.version = ancient;
     await writeFile(file, JSON.stringify(record));
-    await es(url, 'PUT', `/${index}/_doc/after?refresh=true`, { n: 'written after the set' });
+    expect((await es(url, 'PUT', `/${index}/_doc/after?refresh=true`, { n: 999 })).status).toBe(201);
 
     const fresh = createElasticsearchAdapter(config, createLogger('silent'));
     adapters.push(fresh);
