@@ -42,7 +42,7 @@ export interface DockerStopTiming {
   callMs: number;
 }
 
-export const DOCKER_STOP: DockerStopTiming = { pidWaitMs: 5000, graceMs: 10_000, callMs: 10_000 };
+export const DOCKER_STOP: DockerStopTiming = { pidWaitMs: 15_000, graceMs: 10_000, callMs: 10_000 };
 
 /** The command inside the container may still be running: it could not be confirmed stopped. */
 export class StillRunningError extends BotError {

@@ -46,7 +46,7 @@ afterAll(async () => {
 
 describe('docker exec: a stopped command is stopped inside the container', () => {
   it('on a timeout, the process inside the container is gone when run() reports it', async () => {
-    const err = await exec.run(['sleep', '777'], { timeoutMs: 3000 }).catch((e: unknown) => e);
+    const err = await exec.run(['sleep', '777'], { timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect(await running('sleep 777')).toBe(false);
   }, 120_000);

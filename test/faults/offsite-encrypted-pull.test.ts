@@ -17,7 +17,9 @@ import { fileSha } from '../helpers/offsite-set.ts';
 import { makeEnv, seedMongo, type Env } from '../pipeline/helpers.ts';
 
 const envs: Env[] = [];
+const cleanup: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
+  for (const c of cleanup) await c().catch(() => undefined);
   await Promise.allSettled(envs.splice(0).map((e) => e.close()));
 });
 
@@ -54,7 +56,10 @@ describe('an encrypted set only on the backup server', () => {
     const withKey = await makeEnv({ ...common, BACKUP_ROOT: oldRoot, ES_REPOSITORY: `fio-old-${id}`, OFFSITE_ENCRYPTION_KEY_FILE: keyFile });
     envs.push(withKey);
     await seedMongo(withKey.config.mongo.url, withKey.config.mongo.databases[0] as string, 25);
-    await seedIndex(withKey.config.elasticsearch.url, `fio${id}-a`, 40);
+    const esUrl = withKey.config.elasticsearch.url;
+    const drop = (path: string) => () => fetch(new URL(path, esUrl), { method: 'DELETE' });
+    cleanup.push(drop(`/fio${id}-a`), drop(`/_snapshot/fio-old-${id}`), drop(`/_snapshot/fio-new-${id}`));
+    await seedIndex(esUrl, `fio${id}-a`, 40);
     const label = `enc-${id}`;
     const offsite = createOffsiteCopier(withKey.config, withKey.backup.logger);
     const run = await runPipeline(
