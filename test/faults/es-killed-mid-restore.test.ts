@@ -28,6 +28,13 @@ async function es(url: string, method: string, path: string, body?: unknown): Pr
   return { status: res.status, json: await res.json().catch(() => undefined) };
 }
 
+/** The node answers GET / before its shards are recovered: wait (bounded) until the cluster is at least yellow. */
+async function recovered(url: string): Promise<void> {
+  const res = await fetch(new URL('/_cluster/health?wait_for_status=yellow&timeout=150s', url), { signal: AbortSignal.timeout(160_000) });
+  const health = (await res.json()) as { status?: string; timed_out?: boolean };
+  if (health.timed_out || health.status === 'red') throw new Error(`elasticsearch did not recover after its restart: ${JSON.stringify(health)}`);
+}
+
 async function count(url: string, index: string): Promise<number | undefined> {
   const r = await es(url, 'GET', `/${index}/_count`);
   return r.status === 200 ? (r.json as { count: number }).count : undefined;
@@ -53,31 +60,53 @@ describe('elasticsearch killed mid-restore', () => {
     const artifacts = await adapter.backup(ctx(() => undefined));
     await es(url, 'POST', '/ocrvs/_doc/late?refresh=true', { n: 999 });
 
-    // SIGKILL the node as the restore begins replacing the indices.
-    let killed = false;
-    const started = Date.now();
-    const err = await adapter
-      .restore(artifacts, ctx((p) => {
-        if (killed || !p.message.startsWith('deleting')) return;
-        killed = true;
-        const pid = status({ servicesDir }).find((s) => s.name === 'elasticsearch')?.pid ?? 0;
-        process.kill(pid, 'SIGKILL');
-      }))
-      .catch((e: unknown) => e);
-    const failedAfterMs = Date.now() - started;
-    expect(killed).toBe(true);
-    expect(err).toBeInstanceOf(StoreError);
-    expect((err as Error).message).toMatch(/^elasticsearch: /);
+    /** Restores with a fresh adapter, SIGKILLing the node at the first progress line starting with `at`. */
+    const restoreKilledAt = async (at: string): Promise<{ err: unknown; ms: number }> => {
+      const a = createElasticsearchAdapter(configFor(), createLogger('silent'));
+      adapters.push(a);
+      let killed = false;
+      const started = Date.now();
+      const err = await a
+        .restore(artifacts, ctx((p) => {
+          if (killed || !p.message.startsWith(at)) return;
+          killed = true;
+          const pid = status({ servicesDir }).find((s) => s.name === 'elasticsearch')?.pid ?? 0;
+          process.kill(pid, 'SIGKILL');
+        }))
+        .catch((e: unknown) => e);
+      expect(killed, `killed at "${at}"`).toBe(true);
+      return { err, ms: Date.now() - started };
+    };
 
-    // The node comes back (new port, same data); the same set restores whole.
+    // 1. Killed after the checks, as the delete goes out: nothing is lost.
+    const beforeDelete = await restoreKilledAt('deleting');
+    expect(beforeDelete.err).toBeInstanceOf(StoreError);
+    expect((beforeDelete.err as Error).message).toMatch(/^elasticsearch: deleting indices .* failed/);
+    await up({ servicesDir, only: ['elasticsearch'], log: () => undefined });
+    const url2 = configFor().elasticsearch.url;
+    await recovered(url2);
+    expect((await es(url2, 'GET', '/ocrvs/_doc/late')).status).toBe(200);
+    expect(await count(url2, 'ocrvs-births')).toBe(200);
+
+    // 2. Killed after the indices were deleted, as the snapshot restore starts: a clear failure, never "restored".
+    const afterDelete = await restoreKilledAt('restoring');
+    expect(afterDelete.err).toBeInstanceOf(StoreError);
+    expect((afterDelete.err as Error).message).toMatch(/^elasticsearch: /);
+
+    // 3. The node comes back (new port, same data); the same set restores whole.
     await up({ servicesDir, only: ['elasticsearch'], log: () => undefined });
     const again = configFor();
+    await recovered(again.elasticsearch.url);
     const back = createElasticsearchAdapter(again, createLogger('silent'));
     adapters.push(back);
     const counts = await back.restore(artifacts, ctx(() => undefined));
     expect(counts).toEqual({ ocrvs: 200, 'ocrvs-births': 200, 'ocrvs-deaths': 200 });
     expect(await count(again.elasticsearch.url, 'ocrvs')).toBe(200);
     expect((await es(again.elasticsearch.url, 'GET', '/ocrvs/_doc/late')).status).toBe(404);
-    if (process.env['CRVS_FAULT_FIGURES']) process.stdout.write(`es-killed-mid-restore: failed after ${failedAfterMs} ms: ${(err as Error).message}\n`);
+    if (process.env['CRVS_FAULT_FIGURES']) {
+      for (const [what, r] of [['before the delete', beforeDelete], ['after the delete', afterDelete]] as const) {
+        process.stdout.write(`es-killed-mid-restore: killed ${what}: failed after ${r.ms} ms: ${(r.err as Error).message}\n`);
+      }
+    }
   }, 420_000);
 });

@@ -127,6 +127,7 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
     ctx.progress({ store: STORE, message: `deleting ${present.length} indices (${es.indexPatterns.join(', ')}), then restoring` });
     await deleteIndices(client, present);
     for (const { meta } of metas) {
+      ctx.progress({ store: STORE, message: `restoring ${meta.snapshot} (${meta.indices.length} indices)` });
       await startRestore(client, repo.name, meta.snapshot, meta.indices);
       await waitForRecovery(client, meta.indices, config.storeTimeoutMs, ctx.signal);
       ctx.progress({ store: STORE, message: `restored ${meta.snapshot} (${meta.indices.length} indices)` });
