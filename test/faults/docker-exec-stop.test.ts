@@ -44,43 +44,52 @@ afterAll(async () => {
   else process.env['DOCKER_HOST'] = savedHost;
 }, 60_000);
 
+/** A number no other attempt of these tests uses (vitest may retry a test): markers and tags stay unique. */
+function unique(): number {
+  return 100_000 + randomBytes(3).readUIntBE(0, 3);
+}
+
 describe('docker exec: a stopped command is stopped inside the container', () => {
   it('on a timeout, the process inside the container is gone when run() reports it', async () => {
-    const err = await exec.run(['sleep', '777'], { timeoutMs: 5000 }).catch((e: unknown) => e);
+    const n = unique();
+    const err = await exec.run(['sleep', String(n)], { timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(await running('sleep 777')).toBe(false);
+    expect(await running(`sleep ${n}`)).toBe(false);
   }, 120_000);
 
   it('on an abort, a process that ignores TERM is killed, and only then reported stopped', async () => {
     const ac = new AbortController();
-    const p = exec.run(['sh', '-c', 'trap "" TERM; while :; do sleep 1; done # fio-ignores-term'], { timeoutMs: 120_000, signal: ac.signal }).catch((e: unknown) => e);
-    await until('the command to start in the container', 60_000, () => running('fio-ignores-term'));
+    const marker = `fio-ignores-term-${unique()}`;
+    const p = exec.run(['sh', '-c', `trap "" TERM; while :; do sleep 1; done # ${marker}`], { timeoutMs: 120_000, signal: ac.signal }).catch((e: unknown) => e);
+    await until('the command to start in the container', 60_000, () => running(marker));
     ac.abort();
     const err = await p;
     expect(err).toBeInstanceOf(BotError);
     expect((err as BotError).code).toBe('aborted');
-    expect(await running('fio-ignores-term')).toBe(false);
+    expect(await running(marker)).toBe(false);
   }, 120_000);
 
   it('refuses a second exclusive command while the first is alive in the container, even one a dead bot left behind', async () => {
     const ac = new AbortController();
-    const first = exec.run(['sleep', '778'], { timeoutMs: 120_000, signal: ac.signal, exclusive: 'fio-restore' }).catch((e: unknown) => e);
-    await until('the first command to start', 60_000, () => running('sleep 778'));
-    const second = await exec.run(['sh', '-c', 'echo second'], { timeoutMs: 30_000, exclusive: 'fio-restore' }).catch((e: unknown) => e);
+    const [n1, n2] = [unique(), unique() + 1];
+    const tag = `fio-restore-${n1}`;
+    const first = exec.run(['sleep', String(n1)], { timeoutMs: 120_000, signal: ac.signal, exclusive: tag }).catch((e: unknown) => e);
+    await until('the first command to start', 60_000, () => running(`sleep ${n1}`));
+    const second = await exec.run(['sh', '-c', 'echo second'], { timeoutMs: 30_000, exclusive: tag }).catch((e: unknown) => e);
     expect(second).toBeInstanceOf(ExclusiveBusyError);
-    expect((second as Error).message).toMatch(new RegExp(`An earlier fio-restore is still running inside container ${container} \\(pid \\d+\\); not starting another`));
-    expect(await running('sleep 778')).toBe(true);
+    expect((second as Error).message).toMatch(new RegExp(`An earlier ${tag} is still running inside container ${container} \\(pid \\d+\\); not starting another`));
+    expect(await running(`sleep ${n1}`)).toBe(true);
     // Another tag is not held up.
-    expect((await exec.run(['sh', '-c', 'echo other'], { timeoutMs: 30_000, exclusive: 'fio-other' })).stdout).toBe('other\n');
+    expect((await exec.run(['sh', '-c', 'echo other'], { timeoutMs: 30_000, exclusive: `${tag}-other` })).stdout).toBe('other\n');
     ac.abort();
     expect((await first) as BotError).toMatchObject({ code: 'aborted' });
-    expect(await running('sleep 778')).toBe(false);
-    expect((await exec.run(['sh', '-c', 'echo second'], { timeoutMs: 30_000, exclusive: 'fio-restore' })).stdout).toBe('second\n');
+    expect(await running(`sleep ${n1}`)).toBe(false);
+    expect((await exec.run(['sh', '-c', 'echo second'], { timeoutMs: 30_000, exclusive: tag })).stdout).toBe('second\n');
 
     // A restore a dead bot left running (its docker client gone, the process not): still refused.
-    await docker(['exec', '-d', container, 'env', 'CRVS_EXCLUSIVE=fio-restore', 'sleep', '779']);
-    await until('the orphan to start', 60_000, () => running('sleep 779'));
-    const refused = await exec.run(['sh', '-c', 'echo third'], { timeoutMs: 30_000, exclusive: 'fio-restore' }).catch((e: unknown) => e);
+    await docker(['exec', '-d', container, 'env', `CRVS_EXCLUSIVE=${tag}`, 'sleep', String(n2)]);
+    await until('the orphan to start', 60_000, () => running(`sleep ${n2}`));
+    const refused = await exec.run(['sh', '-c', 'echo third'], { timeoutMs: 30_000, exclusive: tag }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ExclusiveBusyError);
   }, 180_000);
 

@@ -5,6 +5,7 @@
  * to the set. A private Elasticsearch node started by the harness (killing the shared one would
  * break other tests).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,9 +55,11 @@ describe('elasticsearch killed mid-restore', () => {
       const res = await fetch(new URL('/_bulk?refresh=true', url), { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
       expect(res.ok).toBe(true);
     }
+    // Unique per attempt: a retried test finds the node's earlier snapshot still there.
+    const label = `killed${randomBytes(3).toString('hex')}`;
     const adapter = createElasticsearchAdapter(config, createLogger('silent'));
     adapters.push(adapter);
-    const ctx = (progress: (p: Progress) => void): StoreContext => ({ label: 'killed', root, signal: AbortSignal.timeout(300_000), progress });
+    const ctx = (progress: (p: Progress) => void): StoreContext => ({ label, root, signal: AbortSignal.timeout(300_000), progress });
     const artifacts = await adapter.backup(ctx(() => undefined));
     await es(url, 'POST', '/ocrvs/_doc/late?refresh=true', { n: 999 });
 
