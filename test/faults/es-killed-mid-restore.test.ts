@@ -6,7 +6,7 @@
  * break other tests).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ const adapters: StoreAdapter[] = [];
 afterAll(async () => {
   await Promise.allSettled(adapters.map((a) => a.close()));
   await down({ servicesDir });
+  rmSync(servicesDir, { recursive: true, force: true });
 }, 180_000);
 
 async function es(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {

@@ -5,7 +5,7 @@
  * a live path. A private sshd started by the harness, so that killing it disturbs no other test.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { fileSha, makeSet } from '../helpers/offsite-set.ts';
 const servicesDir = mkdtempSync(join(tmpdir(), 'crvs-sshd-pull-'));
 afterAll(async () => {
   await down({ servicesDir });
+  rmSync(servicesDir, { recursive: true, force: true });
 }, 120_000);
 
 function filesUnder(dir: string): string[] {
