@@ -4,7 +4,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slashCommandBody, signedRequest, type SignedResponse } from '../../src/fake-slack/index.ts';
+import { slashCommandBody, signedRequest, waitFor, type SignedResponse } from '../../src/fake-slack/index.ts';
 import { CHANNEL, SECRET, startTestBot, USERS, type TestBot } from '../slack/helpers/bot.ts';
 
 let bot: TestBot;
@@ -43,6 +43,7 @@ describe('the HTTP receiver under forged and replayed requests', () => {
     const ts = nowSec();
     const headers = { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(SECRET, ts, genuine) };
     expect(await raw(genuine, headers)).toBe(200);
+    await waitFor(() => bot.core.backups.length > queuedBefore, 30_000, 'the genuine /backup to be queued');
 
     // 25 replays of it, byte for byte: 10 at once, 15 one after the other.
     await Promise.all(Array.from({ length: 10 }, () => record('replayed', raw(genuine, headers))));
