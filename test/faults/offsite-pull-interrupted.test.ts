@@ -98,7 +98,7 @@ describe('sshd killed while an encrypted set is pulled', () => {
         restart = new Promise((r) => setTimeout(r, 300)).then(() => up({ servicesDir, only: ['sshd'], log: () => undefined }));
       }
     };
-    const r = await pullSet({ config, label, localRoot: newRoot, onProgress, retry: { attempts: 30, baseDelayMs: 300, maxDelayMs: 2000 } });
+    const r = await pullSet({ config, label, localRoot: newRoot, onProgress, retry: { attempts: 80, baseDelayMs: 300, maxDelayMs: 2000 } }); // ~150 s for the sshd restart
     await restart;
     expect(restart).toBeDefined();
     expect(r.encrypted).toBe(true);
