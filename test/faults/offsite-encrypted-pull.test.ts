@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/core.ts';
 import { createOffsiteCopier } from '../../src/pipeline/offsite-adapter.ts';
 import { runPipeline } from '../../src/pipeline/run-pipeline.ts';
+import { runCli } from '../helpers/cli.ts';
 import { servicesEnv } from '../helpers/env.ts';
 import { fileSha } from '../helpers/offsite-set.ts';
 import { makeEnv, seedMongo, type Env } from '../pipeline/helpers.ts';
@@ -85,6 +86,11 @@ describe('an encrypted set only on the backup server', () => {
     // Nothing was pulled: no set file, no repository file, no manifest, no staging left.
     expect(filesUnder(newRoot)).toEqual([]);
     expect((await coreBare.listSets()).find((x) => x.label === label)?.location).toBe('remote');
+    // The CLI says the same and exits 1.
+    const cli = await runCli(['pull', label], { ...servicesEnv(), BACKUP_ROOT: newRoot, BACKUP_STORES: 'mongo', BACKUP_SERVER_DIR: remoteDir, LOG_LEVEL: 'silent' });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/stored encrypted on the backup server and this bot has no offsite key/);
+    expect(filesUnder(newRoot)).toEqual([]);
 
     // The same new server with the key: pulled, decrypted, verified, the set now local too.
     const newKey = join(oldRoot, `copied-${id}.key`);
