@@ -112,7 +112,9 @@ export async function restoreLegacy(
     await exec(['sh', '-c', LEGACY_SWAP, 'sh', file, bucket, dataDir], opts);
   } catch (err) {
     const why = err instanceof ExecError ? err.stderr.trim().split('\n').slice(-3).join(' ') : err instanceof Error ? err.message : String(err);
-    throw new StoreError('minio', `could not restore ${dataDir}/${bucket} from ${file}: ${why || 'extracting it failed'}; the bucket folder was left as it was`, { cause: err });
+    // Exit 11: the bucket was swapped in, only the data folder's other entries are in doubt.
+    const after = err instanceof ExecError && err.exitCode2 === 11 ? 'MinIO was not restarted' : 'the bucket folder was left as it was';
+    throw new StoreError('minio', `could not restore ${dataDir}/${bucket} from ${file}: ${why || 'extracting it failed'}; ${after}`, { cause: err });
   }
   await exec(['sh', '-c', cfg.restartCommand], opts);
 }
