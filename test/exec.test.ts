@@ -115,7 +115,9 @@ describe('quoting for a remote shell', () => {
 describe('docker target', () => {
   it('names variables with -e NAME and keeps their values off the command line', async () => {
     const args = dockerArgs('influxdb', ['influxd', 'backup'], { env: { INFLUX_PASSWORD: 'pw-123' } });
-    expect(args).toEqual(['exec', '-e', 'INFLUX_PASSWORD', 'influxdb', 'influxd', 'backup']);
+    // Through the pid-announcing wrapper (sh -c WRAPPER sh <exclusive tag> argv…).
+    expect(args.slice(0, 6)).toEqual(['exec', '-e', 'INFLUX_PASSWORD', 'influxdb', 'sh', '-c']);
+    expect(args.slice(7)).toEqual(['sh', '', 'influxd', 'backup']);
     expect(args.join(' ')).not.toContain('pw-123');
 
     // A stand-in docker client (docker is not installed here) records what it was given.
@@ -132,7 +134,10 @@ describe('docker target', () => {
     } finally {
       process.env['PATH'] = path;
     }
-    expect(readFileSync(join(dir, 'argv'), 'utf8')).toBe('exec -e INFLUX_PASSWORD influxdb influxd backup -portable\n');
+    const argv = readFileSync(join(dir, 'argv'), 'utf8');
+    expect(argv.startsWith('exec -e INFLUX_PASSWORD influxdb sh -c ')).toBe(true);
+    expect(argv.endsWith(' influxd backup -portable\n')).toBe(true);
+    expect(argv).not.toContain('pw-123');
     expect(readFileSync(join(dir, 'env'), 'utf8')).toBe('pw-123');
   });
 

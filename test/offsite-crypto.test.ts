@@ -70,10 +70,11 @@ describe('offsite encryption', () => {
     const pulled = await pullSet({ config, label: '2026-11-26', localRoot: restoreRoot });
     expect(pulled.encrypted).toBe(true);
     expect(existsSync(join(restoreRoot, 'manifests/2026-11-26.json'))).toBe(true);
+    // Decrypted in the staging folder on the way in: nothing is left for decryptSet to do.
+    expect(pulled.decrypted).toBe(setFiles(manifest).length + 6);
     const key = loadOffsiteKey(config);
     if (!key) throw new Error('no key');
-    const d = await decryptSet({ root: restoreRoot, label: '2026-11-26', key });
-    expect(d.files).toBe(setFiles(manifest).length + 6);
+    expect((await decryptSet({ root: restoreRoot, label: '2026-11-26', key })).files).toBe(0);
     for (const f of setFiles(manifest)) expect(fileSha(join(restoreRoot, f.rel)), f.rel).toBe(f.sha256);
     for (const es of ['index-0', 'index.latest']) {
       expect(fileSha(join(restoreRoot, 'elasticsearch', es))).toBe(fileSha(join(config.backupRoot, 'elasticsearch', es)));

@@ -61,6 +61,12 @@ async function checkSpace(deps: BackupDeps, stores: StoreName[]): Promise<void> 
   }
 }
 
+/** A full backup volume said in words an operator acts on, not only as ENOSPC. */
+function diskFullHint(message: string, root: string): string {
+  if (!/ENOSPC|no space left on device/i.test(message)) return message;
+  return `${message} — the backup volume at ${root} is full: free space there (or move BACKUP_ROOT), then run the backup again`;
+}
+
 export async function runBackup(deps: BackupDeps, opts: BackupOptions): Promise<BackupOutcome> {
   const { config, logger } = deps;
   const stores = (opts.stores ?? (config.stores as StoreName[])).filter((s) => STORE_NAMES.includes(s));
@@ -88,7 +94,7 @@ export async function runBackup(deps: BackupDeps, opts: BackupOptions): Promise<
       progress({ store, message: 'done', bytes: written.reduce((n, a) => n + a.bytes, 0) });
       logger.info({ store, label, ms: Date.now() - started }, 'store backed up');
     } catch (err) {
-      const error = userMessage(err);
+      const error = diskFullHint(userMessage(err), config.backupRoot);
       results.push({ store, ok: false, error, durationMs: Date.now() - started });
       progress({ store, message: `failed: ${error}` });
       logger.error({ store, label, err: error }, 'store backup failed');

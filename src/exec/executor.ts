@@ -4,8 +4,9 @@ import type { SshTarget as ConfigSshTarget } from '../config.ts';
 import { childEnv, startLocal } from './local.ts';
 import { describeCommand } from './quote.ts';
 import { connectSsh, envPreamble, startSsh } from './ssh.ts';
+import { startDocker } from './docker.ts';
 import { supervise } from './supervise.ts';
-import type { ExecTarget, Executor, RunOptions, RunResult } from './types.ts';
+import type { ExecTarget, Executor, RunResult } from './types.ts';
 
 /** Builds the executor of a target. No connection is made until run(). */
 export function createExecutor(target: ExecTarget): Executor {
@@ -23,9 +24,9 @@ export function createExecutor(target: ExecTarget): Executor {
       return {
         target: `docker:${target.container}`,
         run(argv, opts) {
-          const args = dockerArgs(target.container, nonEmpty(argv), opts);
-          const display = `docker exec ${target.container} ${describeCommand(argv)}`;
-          return supervise(startLocal('docker', args, childEnv(opts.env), display, opts.stdin), opts, display);
+          if (opts.exclusive !== undefined && !/^[a-z0-9-]{1,40}$/.test(opts.exclusive)) throw new Error(`exec: bad exclusive tag ${JSON.stringify(opts.exclusive)}`);
+          const display = `docker exec ${target.container} ${describeCommand(nonEmpty(argv))}`;
+          return supervise(startDocker(target.container, argv, opts, display), opts, display);
         },
       };
     case 'ssh':
@@ -46,15 +47,6 @@ export function createExecutor(target: ExecTarget): Executor {
         },
       };
   }
-}
-
-/**
- * `docker exec` argv: each variable is named with `-e NAME` (no value), so docker copies it from
- * its own environment and the value never appears in a process list.
- */
-export function dockerArgs(container: string, argv: string[], opts: Pick<RunOptions, 'env' | 'stdin'>): string[] {
-  const names = Object.keys(opts.env ?? {}).flatMap((n) => ['-e', n]);
-  return ['exec', ...(opts.stdin ? ['-i'] : []), ...names, container, ...argv];
 }
 
 /**

@@ -47,7 +47,8 @@ export async function supervise(started: Started, opts: RunOptions, display: str
     if (code !== 0) throw new ExecError(display, code, out.stderr());
     return { stdout: out.stdout(), stderr: out.stderr(), code };
   } catch (err) {
-    if (stopReason) throw stopReason;
+    // A command that may outlive its stop is worth more than "timed out": say so.
+    if (stopReason && !(err instanceof BotError && err.code === 'exec_still_running')) throw stopReason;
     throw err;
   } finally {
     clearTimeout(timer);

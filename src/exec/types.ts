@@ -24,6 +24,12 @@ export interface RunOptions {
   stdout?: Writable;
   /** Aborts the command (killed like on a timeout). */
   signal?: AbortSignal;
+  /**
+   * A tag ([a-z0-9-]) for a command of which only one may run at a time where it runs (e.g.
+   * `influxd-restore`): docker targets refuse to start it while a process started with the same tag
+   * is still alive inside the container (ExclusiveBusyError). Other targets ignore it.
+   */
+  exclusive?: string;
 }
 
 export interface RunResult {

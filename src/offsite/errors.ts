@@ -13,7 +13,8 @@ export type OffsiteErrorCode =
   | 'offsite_bad_manifest'
   | 'offsite_no_manifest'
   | 'offsite_bad_path'
-  | 'offsite_no_such_set';
+  | 'offsite_no_such_set'
+  | 'offsite_key_required';
 
 const RETRYABLE = new Set<OffsiteErrorCode>(['offsite_connect', 'offsite_transfer', 'offsite_checksum', 'offsite_remote_command']);
 

@@ -1,23 +1,27 @@
 /**
- * Fetches a set back from the backup server into the local backup root: its files (still
- * encrypted, as `.enc`, when the copy was encrypted: decryptSet turns them back), the Elasticsearch
- * mirror, and the manifest last. Every file is checked against a sha256 before it gets its name.
+ * Fetches a set back from the backup server into the local backup root. Everything is downloaded
+ * and (when the copy was encrypted) decrypted inside a staging folder, `<root>/.offsite/pull-<label>/`,
+ * and checked there against the manifest's sha256s; only then is plain content moved into place —
+ * the set's files, then the Elasticsearch repository's (blobs first, `index.latest` last), then the
+ * manifest, which is what makes the set look local. Nothing encrypted or half-written ever lands
+ * beside a live path, and an encrypted set is refused before anything is downloaded when this
+ * machine has no key.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
-import { encryptedSize } from '../crypto/chunked.ts';
+import { decryptFile } from '../crypto/decrypt.ts';
+import { loadOffsiteKey, type OffsiteKey } from '../crypto/key.ts';
 import { requireServer, withRetry } from './connect.ts';
 import { OffsiteError } from './errors.ts';
 import { ES_MIRROR } from './es-mirror.ts';
 import { assertLabel, assertRelPath, rjoin } from './paths.ts';
-import { remoteFiles, remoteSha256, statOrUndefined } from './remote.ts';
+import { fetchVerified, moveIntoPlace, sha256File, stageEsMirror, type StagedFile } from './pull-stage.ts';
+import { statOrUndefined } from './remote.ts';
 import { openSession, type RemoteSession } from './session.ts';
-import { hasEsRepository, manifestRelPath, parseSetManifest, setFiles } from './set-manifest.ts';
+import { hasEsRepository, manifestRelPath, parseSetManifest, setFiles, type SetManifest } from './set-manifest.ts';
 import { download } from './transfer.ts';
-import { DEFAULT_RETRY, offsiteRecordSchema, RECORD_NAME, type ProgressFn, type RetryPolicy } from './types.ts';
+import { DEFAULT_RETRY, offsiteRecordSchema, RECORD_NAME, type OffsiteRecord, type ProgressFn, type RetryPolicy } from './types.ts';
 
 export interface PullResult {
   label: string;
@@ -27,44 +31,39 @@ export interface PullResult {
   bytes: number;
   /** Files already present locally with the right checksum. */
   skipped: number;
+  /** Files decrypted in the staging folder. */
+  decrypted: number;
   durationMs: number;
 }
 
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path)) h.update(c as Buffer);
-  return h.digest('hex');
+/** The staging folder of a pull: under the backup root (same filesystem: moving into place is a rename). */
+export function pullStagingDir(root: string, label: string): string {
+  return join(root, '.offsite', `pull-${assertLabel(label)}`);
 }
 
-async function sizeOf(path: string): Promise<number | undefined> {
-  return stat(path).then((s) => s.size, () => undefined);
-}
-
-/** Downloads to `<dest>.part`, checks the sha256, then renames. */
-async function fetchVerified(s: RemoteSession, remote: string, dest: string, sha256: string, what: string): Promise<number> {
-  await mkdir(dirname(dest), { recursive: true });
-  const part = `${dest}.part`;
-  await download(s, remote, part);
-  const got = await sha256File(part);
-  if (got !== sha256) {
-    await rm(part, { force: true });
-    throw new OffsiteError('offsite_checksum', `${what}: the downloaded file's sha256 does not match the recorded one`);
-  }
-  await rename(part, dest);
-  return (await sizeOf(dest)) ?? 0;
-}
-
-/** Pulls set `label` into `localRoot` (default BACKUP_ROOT). Throws OffsiteError. */
-export async function pullSet(opts: { config: Config; label: string; localRoot?: string; onProgress?: ProgressFn; retry?: Partial<RetryPolicy> }): Promise<PullResult> {
+/**
+ * Pulls set `label` into `localRoot` (default BACKUP_ROOT). `key`: the offsite key (default: the
+ * configured one; null: none). Throws OffsiteError — `offsite_key_required` for an encrypted set
+ * without a key, before any of its files is downloaded.
+ */
+export async function pullSet(opts: {
+  config: Config;
+  label: string;
+  localRoot?: string;
+  key?: OffsiteKey | null;
+  onProgress?: ProgressFn;
+  retry?: Partial<RetryPolicy>;
+}): Promise<PullResult> {
   const started = Date.now();
   const server = requireServer(opts.config);
   const label = assertLabel(opts.label);
   const root = opts.localRoot ?? opts.config.backupRoot;
-  const result: PullResult = { label, encrypted: false, files: 0, bytes: 0, skipped: 0, durationMs: 0 };
+  const key = opts.key === undefined ? loadOffsiteKey(opts.config) : (opts.key ?? undefined);
+  const result: PullResult = { label, encrypted: false, files: 0, bytes: 0, skipped: 0, decrypted: 0, durationMs: 0 };
   await withRetry({ ...DEFAULT_RETRY, ...opts.retry }, opts.onProgress, async () => {
     const s = await openSession(server, { timeoutMs: opts.config.connectTimeoutMs });
     try {
-      await pullAttempt(s, server.dir, label, root, result, opts.onProgress);
+      await pullAttempt(s, { dir: server.dir, label, root, key, result, onProgress: opts.onProgress });
     } finally {
       s.close();
     }
@@ -73,49 +72,91 @@ export async function pullSet(opts: { config: Config; label: string; localRoot?:
   return result;
 }
 
-async function pullAttempt(s: RemoteSession, dir: string, label: string, root: string, result: PullResult, onProgress?: ProgressFn): Promise<void> {
-  const setDir = rjoin(dir, label);
-  const manifestRemote = rjoin(setDir, manifestRelPath(label));
+interface Attempt {
+  dir: string;
+  label: string;
+  root: string;
+  key: OffsiteKey | undefined;
+  result: PullResult;
+  onProgress: ProgressFn | undefined;
+}
+
+async function readRemoteMeta(s: RemoteSession, a: Attempt, meta: string): Promise<{ manifest: SetManifest; record: OffsiteRecord }> {
+  const setDir = rjoin(a.dir, a.label);
+  const manifestRemote = rjoin(setDir, manifestRelPath(a.label));
   if (!(await statOrUndefined(s, manifestRemote))) {
-    throw new OffsiteError('offsite_no_such_set', `the backup server has no complete set ${label}`);
+    throw new OffsiteError('offsite_no_such_set', `the backup server has no complete set ${a.label}`);
   }
-  const tmp = join(root, '.offsite', `pull-${label}`);
-  await mkdir(tmp, { recursive: true });
-  await download(s, manifestRemote, join(tmp, 'manifest.json'));
-  await download(s, rjoin(setDir, RECORD_NAME), join(tmp, RECORD_NAME));
-  const manifest = parseSetManifest(await readFile(join(tmp, 'manifest.json'), 'utf8'), `remote manifest of ${label}`);
-  if (manifest.label !== label) throw new OffsiteError('offsite_bad_manifest', `the remote manifest of ${label} names another set (${manifest.label}): refusing it`);
-  const parsed = offsiteRecordSchema.safeParse(parseJson(await readFile(join(tmp, RECORD_NAME), 'utf8')));
-  if (!parsed.success) throw new OffsiteError('offsite_bad_manifest', `the offsite record of ${label} is unreadable`);
-  const record = parsed.data;
-  result.encrypted = record.encrypted;
+  await mkdir(meta, { recursive: true });
+  await download(s, manifestRemote, join(meta, 'manifest.json'));
+  await download(s, rjoin(setDir, RECORD_NAME), join(meta, RECORD_NAME));
+  const manifest = parseSetManifest(await readFile(join(meta, 'manifest.json'), 'utf8'), `remote manifest of ${a.label}`);
+  if (manifest.label !== a.label) throw new OffsiteError('offsite_bad_manifest', `the remote manifest of ${a.label} names another set (${manifest.label}): refusing it`);
+  const parsed = offsiteRecordSchema.safeParse(parseJson(await readFile(join(meta, RECORD_NAME), 'utf8')));
+  if (!parsed.success) throw new OffsiteError('offsite_bad_manifest', `the offsite record of ${a.label} is unreadable`);
+  return { manifest, record: parsed.data };
+}
+
+async function pullAttempt(s: RemoteSession, a: Attempt): Promise<void> {
+  const stage = pullStagingDir(a.root, a.label);
+  const { manifest, record } = await readRemoteMeta(s, a, join(stage, 'meta'));
+  a.result.encrypted = record.encrypted;
+  if (record.encrypted && !a.key) {
+    await rm(stage, { recursive: true, force: true });
+    throw new OffsiteError(
+      'offsite_key_required',
+      `${a.label} is stored encrypted on the backup server and this bot has no offsite key: set OFFSITE_ENCRYPTION_KEY_FILE to the key the set was encrypted with, then ask again. Nothing was downloaded.`,
+    );
+  }
 
   const plainSha = new Map(setFiles(manifest).map((f) => [f.rel, f.sha256]));
+  const staged: StagedFile[] = [];
   for (const f of record.files) {
     // The record is data from the server: it may only name the manifest's own files, so a tampered
     // record cannot overwrite the audit log or another set's manifest under the local root.
-    if (!plainSha.has(f.path) || (f.remote !== f.path && f.remote !== `${f.path}.enc`)) {
-      throw new OffsiteError('offsite_bad_path', `the offsite record of ${label} names a file its manifest does not have: ${JSON.stringify(f.remote).slice(0, 200)}`);
+    const expected = plainSha.get(f.path);
+    const encName = record.encrypted ? `${f.path}.enc` : f.path;
+    if (expected === undefined || f.remote !== encName) {
+      throw new OffsiteError('offsite_bad_path', `the offsite record of ${a.label} names a file its manifest does not have: ${JSON.stringify(f.remote).slice(0, 200)}`);
     }
-    const dest = join(root, assertRelPath(f.remote));
-    const plainFile = join(root, assertRelPath(f.path));
-    const plainDone = record.encrypted && existsSync(plainFile) && (await sha256File(plainFile)) === plainSha.get(f.path);
-    if (plainDone || ((await sizeOf(dest)) === f.bytes && (await sha256File(dest)) === f.sha256)) {
-      result.skipped++;
+    const live = join(a.root, assertRelPath(f.path));
+    if ((await sha256File(live)) === expected) {
+      a.result.skipped++;
       continue;
     }
-    onProgress?.({ phase: 'download', path: f.remote, message: `fetching ${f.remote}` });
-    result.bytes += await fetchVerified(s, rjoin(setDir, f.remote), dest, f.sha256, f.remote);
-    result.files++;
+    const plain = join(stage, 'files', assertRelPath(f.path));
+    staged.push({ staged: plain, live, sha256: expected, what: f.path });
+    if ((await sha256File(plain)) === expected) continue; // staged by an earlier attempt
+    a.onProgress?.({ phase: 'download', path: f.remote, message: `fetching ${f.remote}` });
+    const got = join(stage, 'download', assertRelPath(f.remote));
+    a.result.bytes += await fetchVerified(s, rjoin(a.dir, a.label, f.remote), got, f.sha256, f.remote);
+    a.result.files++;
+    await mkdir(dirname(plain), { recursive: true });
+    if (record.encrypted && a.key) {
+      await decryptFile(a.key, got, plain, expected, f.path);
+      await rm(got);
+      a.result.decrypted++;
+    } else {
+      await rename(got, plain);
+    }
   }
 
   const esPath = hasEsRepository(manifest);
-  if (esPath !== undefined) await pullEsMirror(s, rjoin(dir, ES_MIRROR), join(root, assertRelPath(esPath)), result, onProgress);
+  const es = esPath === undefined
+    ? []
+    : await stageEsMirror(s, { remoteDir: rjoin(a.dir, ES_MIRROR), liveDir: join(a.root, assertRelPath(esPath)), stageDir: join(stage, 'es'), key: a.key, result: a.result, onProgress: a.onProgress });
 
-  const manifestLocal = join(root, manifestRelPath(label));
+  // The whole set is checked in the staging folder before anything live is touched.
+  for (const f of staged) {
+    if ((await sha256File(f.staged)) !== f.sha256) {
+      throw new OffsiteError('offsite_checksum', `${f.what}: the staged file does not match the manifest's sha256; nothing was moved into place`);
+    }
+  }
+  await moveIntoPlace([...staged, ...es]);
+  const manifestLocal = join(a.root, manifestRelPath(a.label));
   await mkdir(dirname(manifestLocal), { recursive: true });
-  await rename(join(tmp, 'manifest.json'), manifestLocal);
-  await rm(tmp, { recursive: true, force: true });
+  await rename(join(stage, 'meta', 'manifest.json'), manifestLocal);
+  await rm(stage, { recursive: true, force: true });
 }
 
 function parseJson(text: string): unknown {
@@ -123,31 +164,5 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
-  }
-}
-
-function isMutable(rel: string): boolean {
-  return /^index(-\d+|\.latest)(\.enc)?$/.test(rel);
-}
-
-async function pullEsMirror(s: RemoteSession, remoteDir: string, localDir: string, result: PullResult, onProgress?: ProgressFn): Promise<void> {
-  const remote = await remoteFiles(s, remoteDir);
-  const wanted: string[] = [];
-  for (const [rel, size] of remote) {
-    if (rel.split('/').some((p) => p.startsWith('.') && p.endsWith('.part'))) continue;
-    assertRelPath(rel);
-    const local = await sizeOf(join(localDir, rel));
-    const plain = rel.endsWith('.enc') ? await sizeOf(join(localDir, rel.slice(0, -4))) : undefined;
-    const present = local === size || (plain !== undefined && encryptedSize(plain) === size);
-    if (present && !isMutable(rel)) result.skipped++;
-    else wanted.push(rel);
-  }
-  const sums = await remoteSha256(s, wanted.map((r) => rjoin(remoteDir, r)));
-  for (const rel of wanted) {
-    const sha = sums.get(rjoin(remoteDir, rel));
-    if (!sha) throw new OffsiteError('offsite_transfer', `${ES_MIRROR}/${rel} vanished from the backup server during the pull`);
-    onProgress?.({ phase: 'download', path: `${ES_MIRROR}/${rel}`, message: `fetching ${ES_MIRROR}/${rel}` });
-    result.bytes += await fetchVerified(s, rjoin(remoteDir, rel), join(localDir, rel), sha, `${ES_MIRROR}/${rel}`);
-    result.files++;
   }
 }

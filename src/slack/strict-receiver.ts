@@ -1,6 +1,7 @@
 /**
  * HTTP receiver with the strict signature check. It reads the raw body itself (bounded), refuses
- * anything not signed within ±5 minutes with 401, and only then hands the request to Bolt's own
+ * anything not signed within ±5 minutes, or signed exactly like a request already seen (a replay),
+ * with 401, and only then hands the request to Bolt's own
  * HTTPReceiver (which verifies again: defence in depth).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -8,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { HTTPReceiver, type App, type Receiver } from '@slack/bolt';
 import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
+import { ReplayGuard } from './replay-guard.ts';
 import { verifySignature } from './signature.ts';
 
 export interface StrictReceiverOptions {
@@ -24,6 +26,7 @@ export class StrictHttpReceiver implements Receiver {
   private readonly inner: HTTPReceiver;
   private readonly opts: StrictReceiverOptions;
   private server: Server | undefined;
+  private readonly replays = new ReplayGuard();
 
   constructor(opts: StrictReceiverOptions) {
     this.opts = opts;
@@ -84,14 +87,21 @@ export class StrictHttpReceiver implements Receiver {
       res.writeHead(413).end();
       return;
     }
+    const now = (this.opts.now ?? Date.now)();
     const check = verifySignature(
       this.opts.signingSecret,
       { signature: header(req, 'x-slack-signature'), timestamp: header(req, 'x-slack-request-timestamp') },
       body,
-      (this.opts.now ?? Date.now)(),
+      now,
     );
     if (!check.ok) {
       this.opts.logger.warn({ reason: check.reason, path: req.url }, 'slack request refused');
+      res.writeHead(401).end();
+      return;
+    }
+    // Only a request whose signature checked out is remembered: forgeries cannot fill the guard.
+    if (!this.replays.firstTime(header(req, 'x-slack-signature') ?? '', Number(header(req, 'x-slack-request-timestamp')), now)) {
+      this.opts.logger.warn({ reason: 'replayed', path: req.url }, 'slack request refused');
       res.writeHead(401).end();
       return;
     }

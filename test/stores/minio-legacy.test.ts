@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -110,11 +110,12 @@ describe('minio: legacy data-folder tarballs', () => {
     const counts = await createMinioAdapter(config, undefined, { exec }).restore([artifact], ctx);
     expect(calls[0]?.slice(0, 2)).toEqual(['sh', '-c']);
     expect(calls[0]?.slice(3)).toEqual(['sh', file, 'ocrvs', dataDir]);
-    expect(calls.slice(1)).toEqual([
-      ['rm', '-rf', '--', `${dataDir}/ocrvs`],
-      ['tar', '-xzf', file, '-C', dataDir],
-      ['sh', '-c', 'systemctl restart minio'],
-    ]);
+    // Extract into a staging folder beside the bucket, check, swap by rename — then restart.
+    expect(calls).toHaveLength(3);
+    expect(calls[1]?.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(calls[1]?.[2]).toContain('.crvs-staging-');
+    expect(calls[1]?.slice(3)).toEqual(['sh', file, 'ocrvs', dataDir]);
+    expect(calls[2]).toEqual(['sh', '-c', 'systemctl restart minio']);
     expect(counts['ocrvs.objects']).toBeGreaterThan(0);
   });
 });
@@ -185,6 +186,7 @@ describe('minio: legacy restore checks the tarball on the MinIO host before remo
     expect(await readFile(join(dataDir, 'ocrvs', 'new-object', 'xl.meta'), 'utf8')).toBe('from the backup');
     expect(existsSync(join(dataDir, 'ocrvs', 'old-object'))).toBe(false);
     expect(existsSync(join(base, 'restarted'))).toBe(true);
+    expect(readdirSync(dataDir)).toEqual(['ocrvs']);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
- * `crvs-backup pull <label> [--root DIR]`: fetch a set back from the backup server (checksums
- * verified on arrival); decrypted at once when the key is configured.
+ * `crvs-backup pull <label> [--root DIR]`: fetch a set back from the backup server. Files are
+ * downloaded, decrypted (an encrypted set needs the key) and checked in a staging folder, then
+ * moved into place.
  */
-import { loadOffsiteKey, decryptSet } from '../../crypto/index.ts';
 import { InputError } from '../../errors.ts';
 import { pullSet } from '../../offsite/index.ts';
 import type { Runtime } from '../../runtime.ts';
@@ -13,13 +13,6 @@ export async function pullCommand(rt: Runtime, label: string, o: { root?: string
   const root = o.root ?? rt.config.backupRoot;
   const r = await pullSet({ config: rt.config, label, localRoot: root });
   process.stdout.write(`✓ pulled ${label}: ${r.files} files, ${formatBytes(r.bytes)} (${r.skipped} already here) into ${root}\n`);
-  if (!r.encrypted) return 0;
-  const key = loadOffsiteKey(rt.config);
-  if (!key) {
-    process.stdout.write(`The set is encrypted: run \`crvs-backup decrypt ${label} --root ${root}\` with OFFSITE_ENCRYPTION_KEY_FILE set.\n`);
-    return 0;
-  }
-  const d = await decryptSet({ root, label, key });
-  process.stdout.write(`✓ decrypted ${d.files} files; checksums match the manifest\n`);
+  if (r.encrypted) process.stdout.write(`✓ decrypted ${r.decrypted} files; checksums match the manifest\n`);
   return 0;
 }

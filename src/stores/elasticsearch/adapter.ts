@@ -110,7 +110,7 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
     // A fresh node (a restore onto a new server) knows no repository yet: registering one only reads the folder.
     await ensureRepository(client, repo);
     const server = await serverCompat(client, version);
-    for (const { meta } of metas) problems.push(...(await snapshotProblems(client, repo.name, meta, server)));
+    for (const { meta } of metas) problems.push(...(await snapshotProblems(client, repo.name, meta, server, es.repositoryLocalPath)));
     return { metas, problems };
   }
 
@@ -127,6 +127,7 @@ export function createElasticsearchAdapter(config: Config, logger: Logger, optio
     ctx.progress({ store: STORE, message: `deleting ${present.length} indices (${es.indexPatterns.join(', ')}), then restoring` });
     await deleteIndices(client, present);
     for (const { meta } of metas) {
+      ctx.progress({ store: STORE, message: `restoring ${meta.snapshot} (${meta.indices.length} indices)` });
       await startRestore(client, repo.name, meta.snapshot, meta.indices);
       await waitForRecovery(client, meta.indices, config.storeTimeoutMs, ctx.signal);
       ctx.progress({ store: STORE, message: `restored ${meta.snapshot} (${meta.indices.length} indices)` });

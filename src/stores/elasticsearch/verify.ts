@@ -5,6 +5,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import type { Artifact } from '../types.ts';
 import { snapshotVersionProblem, type ServerCompat } from './compat.ts';
+import { recordedSnapshotVersions, snapshotTooOldProblem } from './repo-index.ts';
 import { getSnapshot } from './snapshots.ts';
 
 /** What backup() keeps in Artifact.meta. */
@@ -45,13 +46,20 @@ export function parseMeta(a: Artifact): SnapshotMeta | string {
 }
 
 /** Problems with one snapshot as the server reports it; [] when this server can restore it. */
-export async function snapshotProblems(client: Client, repository: string, meta: SnapshotMeta, server: ServerCompat): Promise<string[]> {
+export async function snapshotProblems(client: Client, repository: string, meta: SnapshotMeta, server: ServerCompat, localPath?: string): Promise<string[]> {
+  // The repository's own record first: a server asked about a snapshot it cannot read may fail
+  // in ways that say less than "too old".
+  const recorded = localPath === undefined ? undefined : (await recordedSnapshotVersions(localPath)).get(meta.snapshot);
+  const tooOld = recorded === undefined ? undefined : snapshotTooOldProblem(meta.snapshot, recorded, server);
+  if (tooOld) return [tooOld];
   const info = await getSnapshot(client, repository, meta.snapshot);
   if (!info) return [`snapshot ${meta.snapshot} is not in repository ${repository}`];
   const problems: string[] = [];
   if (info.state !== 'SUCCESS') problems.push(`snapshot ${meta.snapshot} is in state ${info.state}, not SUCCESS`);
   const tooNew = snapshotVersionProblem(meta.snapshot, { versionId: info.version_id, version: info.version }, server);
   if (tooNew) problems.push(tooNew);
+  const oldByServer = info.version === undefined ? undefined : snapshotTooOldProblem(meta.snapshot, info.version, server);
+  if (oldByServer) problems.push(oldByServer);
   if (info.uuid !== meta.uuid) problems.push(`snapshot ${meta.snapshot} has uuid ${info.uuid}, the manifest records ${meta.uuid} (it was re-taken)`);
   const held = new Set(info.indices);
   const missing = meta.indices.filter((i) => !held.has(i));

@@ -94,7 +94,7 @@ export function createInfluxAdapter(config: Config, logger: Logger, deps: Influx
   async function influxd(verb: 'backup' | 'restore', args: string[], signal: AbortSignal): Promise<void> {
     const started = Date.now();
     try {
-      const res = await exec().run([bin, verb, ...args], { timeoutMs: config.storeTimeoutMs, signal });
+      const res = await exec().run([bin, verb, ...args], { timeoutMs: config.storeTimeoutMs, signal, exclusive: `influxd-${verb}` });
       logger.debug({ verb, ms: Date.now() - started, output: res.stderr.slice(-2000) }, 'influxd finished');
     } catch (err) {
       if (err instanceof ExecError) throw new StoreError('influxdb', `influxd ${verb} failed: ${err.message}`, { cause: err });
@@ -209,6 +209,9 @@ export function createInfluxAdapter(config: Config, logger: Logger, deps: Influx
       logger.debug({ exec: exec().target, influxdVersion }, 'influxd can read the backup folder');
       const sourceDb = typeof a.meta?.['database'] === 'string' ? a.meta['database'] : db;
       const countedUntil = typeof a.meta?.['countedUntil'] === 'string' ? a.meta['countedUntil'] : undefined;
+      // An earlier `influxd restore` that outlived its stop (a timeout, a bot restart) must end
+      // before this one drops the database under it: refused here, inside the container.
+      await exec().run(['sh', '-c', ':'], { timeoutMs: Math.min(config.storeTimeoutMs, PREFLIGHT_MS), signal: ctx.signal, exclusive: 'influxd-restore' });
       logger.warn({ database: db, label: ctx.label }, 'dropping InfluxDB database before restore');
       ctx.progress({ store: 'influxdb', message: `dropping ${db} and restoring it from ${a.path}` });
       await http.query(`DROP DATABASE ${quoteIdent(db)}`, { write: true, long: true });

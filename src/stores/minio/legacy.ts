@@ -29,6 +29,30 @@ const LEGACY_CHECK = [
   'esac',
 ].join('\n');
 
+/**
+ * Run on the MinIO host after LEGACY_CHECK: extracts the tarball into `.crvs-staging-<bucket>`
+ * inside the data folder, checks that the bucket's folder came out whole (as many files as the
+ * tarball lists for it), then swaps it in by rename (the old folder kept aside until the new one is
+ * in place, put back if that fails) and lays the tarball's other entries (`.minio.sys/`) over the
+ * data folder as the scripts' `tar -x` did. Exit 8: extracting failed; 9: the check failed;
+ * 10: the swap failed (the old folder was put back).
+ */
+const LEGACY_SWAP = [
+  'file=$1; bucket=$2; data=$3',
+  'stage="$data/.crvs-staging-$bucket"; aside="$data/.crvs-replaced-$bucket"',
+  'rm -rf -- "$stage" "$aside"',
+  'mkdir -p -- "$stage" || exit 8',
+  'if ! tar -xzf "$file" -C "$stage"; then rm -rf -- "$stage"; echo "extracting $file failed; the bucket folder was not touched" >&2; exit 8; fi',
+  'want=$(tar -tzf "$file" | awk -v b="$bucket" \'{ n = $0; while (substr(n, 1, 2) == "./") n = substr(n, 3); if (index(n, b "/") == 1 && substr(n, length(n)) != "/") c++ } END { print c + 0 }\')',
+  'got=$(find "$stage/$bucket" ! -type d | wc -l)',
+  'if [ ! -d "$stage/$bucket" ] || [ "$want" -ne "$got" ]; then rm -rf -- "$stage"; echo "the extracted $bucket/ holds $got files, the tarball lists $want; the bucket folder was not touched" >&2; exit 9; fi',
+  'if [ -e "$data/$bucket" ]; then mv -- "$data/$bucket" "$aside" || { rm -rf -- "$stage"; exit 10; }; fi',
+  'if ! mv -- "$stage/$bucket" "$data/$bucket"; then [ -e "$aside" ] && mv -- "$aside" "$data/$bucket"; rm -rf -- "$stage"; echo "moving the new $bucket/ into place failed; the old folder was put back" >&2; exit 10; fi',
+  'rm -rf -- "$aside"',
+  '(cd "$stage" && tar -cf - .) | (cd "$data" && tar -xf -) || { rm -rf -- "$stage"; echo "the bucket folder was replaced, but the other entries of $file could not be laid over $data" >&2; exit 11; }',
+  'rm -rf -- "$stage"',
+].join('\n');
+
 /** Runs argv (no shell) where MinIO's data folder lives; the exec layer (src/exec) fits this shape. */
 export interface MinioExec {
   (argv: string[], opts: { timeoutMs: number; signal?: AbortSignal }): Promise<{ stdout: string; stderr: string }>;
@@ -82,7 +106,15 @@ export async function restoreLegacy(
     const why = err instanceof ExecError ? err.stderr.trim().split('\n').slice(-3).join(' ') : err instanceof Error ? err.message : String(err);
     throw new StoreError('minio', `will not replace ${dataDir}/${bucket}: ${why || 'the check on the MinIO host failed'}; nothing was removed`, { cause: err });
   }
-  await exec(['rm', '-rf', '--', `${dataDir}/${bucket}`], opts);
-  await exec(['tar', '-xzf', file, '-C', dataDir], opts);
+  // Extracted beside the bucket folder (same filesystem), checked, then swapped by rename: a
+  // failure while extracting (a full disk, a bad block) leaves the live bucket folder as it was.
+  try {
+    await exec(['sh', '-c', LEGACY_SWAP, 'sh', file, bucket, dataDir], opts);
+  } catch (err) {
+    const why = err instanceof ExecError ? err.stderr.trim().split('\n').slice(-3).join(' ') : err instanceof Error ? err.message : String(err);
+    // Exit 11: the bucket was swapped in, only the data folder's other entries are in doubt.
+    const after = err instanceof ExecError && err.exitCode2 === 11 ? 'MinIO was not restarted' : 'the bucket folder was left as it was';
+    throw new StoreError('minio', `could not restore ${dataDir}/${bucket} from ${file}: ${why || 'extracting it failed'}; ${after}`, { cause: err });
+  }
   await exec(['sh', '-c', cfg.restartCommand], opts);
 }
