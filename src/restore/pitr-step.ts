@@ -100,8 +100,9 @@ function recoverySettings(plan: PitrPlan, walDir: string, requestId: string): st
 /** Runs (or resumes) the restore of PostgreSQL to `target`. */
 export async function runPitrStep(deps: PitrStepDeps, requestId: string, target: Date): Promise<PitrStepResult> {
   const { config, redis, logger } = deps;
-  const server = config.pitr.server;
-  if (!server) throw new ConfigError('PITR_DATA_DIR', 'PITR_STOP_COMMAND and PITR_START_COMMAND must be set to restore PostgreSQL to a moment');
+  const configured = config.pitr.server;
+  if (!configured) throw new ConfigError('PITR_DATA_DIR', 'PITR_STOP_COMMAND and PITR_START_COMMAND must be set to restore PostgreSQL to a moment');
+  const server = configured;
   if (/['"\\\s]/.test(server.dataDir)) throw new ConfigError('PITR_DATA_DIR', 'must not contain quotes, backslashes or spaces');
   const exec = deps.executor ?? createExecutor(targetFromSetting(config.postgres.exec, config.manager, 'POSTGRES_EXEC'));
   const k = key(requestId);
@@ -137,14 +138,26 @@ export async function runPitrStep(deps: PitrStepDeps, requestId: string, target:
     await redis.multi().hset(k, 'plan', JSON.stringify(plan)).expire(k, TTL_SECONDS).exec();
   }
   let wal: WalFile[] = [];
+  try {
+    wal = await prepare();
+    await fence('stopping PostgreSQL');
+  } catch (err) {
+    // Refused before the server was touched: nothing is left beside the data folder either.
+    if ((await state('stop')) === null) {
+      await exec.run(['rm', '-rf', '--', dirs.staging, dirs.wal], { timeoutMs: 10 * 60_000 }).catch(() => undefined);
+      await redis.hdel(k, 'phase:verify');
+    }
+    throw err;
+  }
 
-  if ((await state('verify')) !== 'done') {
+  async function prepare(): Promise<WalFile[]> {
+    if ((await state('verify')) === 'done') return [];
     await mark('verify', 'started');
     say(`checking the base backup ${plan.base.path} (set ${plan.base.label})`);
     const base = await sha256File(join(config.backupRoot, plan.base.path)).catch(() => undefined);
     if (!base) throw new VerificationError(plan.base.label, [`${plan.base.path} is missing`]);
     if (base.sha256 !== plan.base.sha256) throw new VerificationError(plan.base.label, [`${plan.base.path}: sha256 differs from the manifest (the file is damaged)`]);
-    wal = await collectWal(config.backupRoot, plan);
+    const wal = await collectWal(config.backupRoot, plan);
     say(`WAL ${wal[0]?.name ?? '?'} … ${wal.at(-1)?.name ?? '?'} (${wal.length} files) checked; preparing the new data folder beside the old one`);
     await host(['rm', '-rf', '--', dirs.staging, dirs.wal]);
     await host(['mkdir', '-p', dirs.staging, dirs.wal]);
@@ -164,10 +177,10 @@ export async function runPitrStep(deps: PitrStepDeps, requestId: string, target:
     await host(['chown', '-R', `--reference=${server.dataDir}`, dirs.staging, dirs.wal]);
     await host(['chmod', '700', dirs.staging]);
     await mark('verify', 'done');
+    return wal;
   }
 
   if ((await state('stop')) !== 'done') {
-    await fence('stopping PostgreSQL');
     await mark('stop', 'started');
     if (await exists(join(server.dataDir, 'postmaster.pid'))) {
       say('stopping PostgreSQL (PITR_STOP_COMMAND)');
