@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 
 export const WAL_DIR = 'postgres-wal';
 /** A complete WAL segment file: timeline, log, segment (8 hex digits each). */
@@ -30,8 +31,20 @@ function newStreamName(now: Date): string {
   return `s-${now.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
 }
 
+/** The archiver, the monitor and a restore may ask at once: one change of the pointer at a time. */
+let pointerQueue: Promise<unknown> = Promise.resolve();
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const next = pointerQueue.then(fn, fn);
+  pointerQueue = next.catch(() => undefined);
+  return next;
+}
+
 /** The current stream, created (folder and pointer) when there is none yet. */
-export async function currentStream(backupRoot: string, now = new Date()): Promise<string> {
+export function currentStream(backupRoot: string, now = new Date()): Promise<string> {
+  return serialized(() => readOrStart(backupRoot, now));
+}
+
+async function readOrStart(backupRoot: string, now: Date): Promise<string> {
   try {
     const name = (await readFile(join(walRoot(backupRoot), 'current'), 'utf8')).trim();
     if (STREAM.test(name)) {
@@ -41,11 +54,15 @@ export async function currentStream(backupRoot: string, now = new Date()): Promi
   } catch {
     /* none yet */
   }
-  return startNewStream(backupRoot, now);
+  return writeNewStream(backupRoot, now);
 }
 
 /** Starts a new stream (the next archiver run writes into it) and returns its name. */
-export async function startNewStream(backupRoot: string, now = new Date()): Promise<string> {
+export function startNewStream(backupRoot: string, now = new Date()): Promise<string> {
+  return serialized(() => writeNewStream(backupRoot, now));
+}
+
+async function writeNewStream(backupRoot: string, now: Date): Promise<string> {
   let name = newStreamName(now);
   let previous: string | undefined;
   try {
@@ -56,7 +73,7 @@ export async function startNewStream(backupRoot: string, now = new Date()): Prom
   // Two streams started within one second (a test, or a drop right after a start) get a suffix.
   if (previous !== undefined && previous.startsWith(name)) name = `${name}-${Date.now() % 100000}`;
   await mkdir(streamDir(backupRoot, name), { recursive: true });
-  const tmp = join(walRoot(backupRoot), `.current-${process.pid}`);
+  const tmp = join(walRoot(backupRoot), `.current-${process.pid}-${randomUUID()}`);
   await writeFile(tmp, `${name}\n`);
   await rename(tmp, join(walRoot(backupRoot), 'current'));
   return name;
@@ -105,7 +122,7 @@ export async function readProgress(backupRoot: string, stream: string): Promise<
 
 export async function writeProgress(backupRoot: string, p: StreamProgress): Promise<void> {
   const dir = streamDir(backupRoot, p.stream);
-  const tmp = join(dir, `.progress-${process.pid}`);
+  const tmp = join(dir, `.progress-${process.pid}-${randomUUID()}`);
   await writeFile(tmp, JSON.stringify(p));
   await rename(tmp, join(dir, 'progress.json'));
 }
