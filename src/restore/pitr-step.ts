@@ -210,6 +210,9 @@ export async function runPitrStep(deps: PitrStepDeps, requestId: string, target:
     if (await exists(dirs.staging)) {
       if (await exists(server.dataDir)) throw new BotError('pitr_unexpected', `${server.dataDir} exists again although it was moved aside: stopped without touching it`);
       await host(['mv', '--', dirs.staging, server.dataDir]);
+      // The restored server starts a new timeline: the archiver must not add it to the old stream.
+      const stream = await startNewStream(config.backupRoot);
+      say(`the WAL archive continues in a new stream (${stream}): the restored server starts a new timeline`);
     } else if (!(await exists(server.dataDir))) {
       throw new BotError('pitr_unexpected', `neither the prepared folder ${dirs.staging} nor ${server.dataDir} exists: the old data is in ${dirs.aside}`);
     }
@@ -221,8 +224,6 @@ export async function runPitrStep(deps: PitrStepDeps, requestId: string, target:
     await mark('replay', 'started');
     await replay(deps, exec, server.startCommand, plan, pollMs, say);
     await host(['rm', '-rf', '--', dirs.wal]);
-    const stream = await startNewStream(config.backupRoot);
-    say(`the WAL archive continues in a new stream (${stream}): the server is on a new timeline`);
     await mark('replay', 'done');
   }
   return { plan, asideDir: dirs.aside, walFiles: wal.length };

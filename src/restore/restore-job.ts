@@ -30,6 +30,8 @@ import { createStatusBoard } from './status-board.ts';
 import { failureMessage, NOT_CHECKED, storeStates, summaryMessage } from './summary.ts';
 import { boundedPoster, type ThreadPoster } from './thread-poster.ts';
 import { InterruptedError } from './wait.ts';
+import { pitrPhases, runPitrStep } from './pitr-step.ts';
+import { showMoment } from '../pitr/moment.ts';
 
 export interface RestoreJobDeps {
   backup: BackupDeps;
@@ -101,9 +103,15 @@ async function safetyBackup(run: Run, stores: StoreName[]): Promise<string> {
   return label;
 }
 
-async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
+async function restoreStores(run: Run, allStores: StoreName[]): Promise<void> {
   const { cp, deps, req, board } = run;
   const before = new Map<StoreName, StepState>();
+  let stores = allStores;
+  if (req.at !== undefined && stores.includes('postgres')) {
+    await restorePostgresToMoment(run, new Date(req.at));
+    stores = stores.filter((s) => s !== 'postgres');
+    if (stores.length === 0) return;
+  }
   await restoreSet(deps.backup, req.label, {
     stores,
     expectedManifestSha256: req.manifestSha256,
@@ -129,6 +137,27 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
     },
     onProgress: (p) => board.refreshSoon(`${p.store}: ${p.message}`),
   });
+}
+
+/** PostgreSQL back to `at` from its base backup and WAL (src/restore/pitr-step.ts), as the job's restore:postgres step. */
+async function restorePostgresToMoment(run: Run, at: Date): Promise<void> {
+  const { cp, deps, req, board } = run;
+  if ((await cp.step('restore:postgres')).state === 'done') return;
+  if (!run.lock) throw new BotError('lock_lost', 'the restore to a moment runs only under the operations lock');
+  const { previous } = await cp.start('restore:postgres');
+  if (previous === 'started' || previous === 'failed') await board.post('Resumed the restore of PostgreSQL to the moment after a worker restart: it continues at the phase it was on.');
+  await board.refresh();
+  const started = Date.now();
+  try {
+    const r = await runPitrStep({ config: deps.backup.config, logger: deps.backup.logger, redis: deps.redis, lock: run.lock, signal: run.signal, progress: (m) => board.refreshSoon(`postgres: ${m}`), show: (d) => showMoment(d, deps.backup.config.timeZone) }, req.requestId, at);
+    await cp.done('restore:postgres', { durationMs: Date.now() - started, note: `restored to ${showMoment(at, deps.backup.config.timeZone)} from base backup ${r.plan.base.label} and ${r.walFiles} WAL files; the old data folder is kept in ${r.asideDir}` });
+  } catch (err) {
+    // Refused before the server was stopped: PostgreSQL is untouched.
+    const phases = await pitrPhases(deps.redis, req.requestId);
+    if (!phases.has('stop')) await cp.failUntouched('restore:postgres', userMessage(err));
+    throw err;
+  }
+  await board.refresh();
 }
 
 /** Checks that can refuse the restore before anything is touched. Returns the platform to redeploy on. */
@@ -223,6 +252,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     if (err instanceof LockBusyError) await board.post(`Waiting: ${userMessage(err)}. The restore starts when it is free.`);
     throw err;
   }
+  run.lock = lock;
   try {
     const startedAt = first.startedAt ?? Date.now();
     await cp.setMeta({ outcome: 'running', startedAt });
