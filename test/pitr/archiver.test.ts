@@ -4,7 +4,9 @@
  * segments sealed, the partial one never; archiver stopped → one lag alert per episode, the slot
  * warned about at 80 % and dropped beyond PITR_MAX_SLOT_RETAINED_MB, one "caught up" when it is back.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
@@ -12,7 +14,8 @@ import { createLogger } from '../../src/log.ts';
 import { createMonitor, type PitrNotice } from '../../src/pitr/monitor.ts';
 import { startPitrService, type PitrService } from '../../src/pitr/service.ts';
 import { currentStream, streamDir } from '../../src/pitr/wal.ts';
-import { testConfig } from '../helpers/env.ts';
+import { servicesEnv, testConfig } from '../helpers/env.ts';
+import { copyWalOffsite } from '../../src/pitr/offsite.ts';
 import { startPrivateCluster, type PrivateCluster } from './cluster.ts';
 import { slotActive, until } from './scenario.ts';
 
@@ -92,6 +95,33 @@ describe('the WAL archiver', () => {
     const seal = await readFile(join(dir, `${segments.at(-1)}.sha256`), 'utf8');
     expect(seal).toMatch(/^[0-9a-f]{64}  [0-9A-F]{24}\n$/);
   }, 420_000);
+
+  it('copies sealed WAL offsite, checked on the server, encrypted when the key is set', async () => {
+    const stream = await currentStream(config.backupRoot);
+    const dir = streamDir(config.backupRoot, stream);
+    const sealed = (await readdir(dir)).filter((n) => n.endsWith('.sha256')).map((n) => n.slice(0, -7)).sort();
+    expect(sealed.length).toBeGreaterThan(0);
+    const remoteRoot = mkdtempSync(join(servicesEnv()['BACKUP_SERVER_DIR'] ?? tmpdir(), 'pitr-wal-'));
+    try {
+      const plain = testConfig({ ...cluster.env(), BACKUP_ROOT: config.backupRoot, BACKUP_SERVER_DIR: remoteRoot });
+      expect(await copyWalOffsite(plain, stream, sealed)).toBe(sealed.length);
+      for (const name of sealed) {
+        const local = await readFile(join(dir, name));
+        const remote = await readFile(join(remoteRoot, 'postgres-wal', stream, name));
+        expect(remote.equals(local)).toBe(true);
+      }
+      const encRoot = join(remoteRoot, 'enc');
+      const enc = testConfig({ ...cluster.env(), BACKUP_ROOT: config.backupRoot, BACKUP_SERVER_DIR: encRoot, OFFSITE_ENCRYPTION_KEY: 'a-test-key-that-is-long-enough-0123456789' });
+      expect(await copyWalOffsite(enc, stream, sealed.slice(0, 1))).toBe(1);
+      const stored = await readFile(join(encRoot, 'postgres-wal', stream, `${sealed[0]}.enc`));
+      const local = await readFile(join(dir, sealed[0] as string));
+      expect(stored.includes(local.subarray(0, 4096))).toBe(false);
+      // No temporary names are left behind on the server.
+      expect((await readdir(join(remoteRoot, 'postgres-wal', stream))).filter((n) => n.startsWith('.'))).toEqual([]);
+    } finally {
+      rmSync(remoteRoot, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('archiver stopped: the lag alert fires once, the slot is warned about then dropped; back: one "caught up"', async () => {
     await service?.stop();
