@@ -44,7 +44,8 @@ function str(v: unknown): string | undefined {
 export async function listBaseBackups(root: string): Promise<BaseBackup[]> {
   const out: BaseBackup[] = [];
   for (const { manifest } of await listManifests(root)) {
-    if (!isComplete(manifest)) continue;
+    // A set whose other stores retention has pruned still holds a usable base backup.
+    if (!manifest.stores.every((s) => s.ok) || (manifest.pruned ?? []).includes('postgres')) continue;
     for (const a of manifest.artifacts) {
       const m = a.meta ?? {};
       if (a.store !== 'postgres' || m['format'] !== BASE_FORMAT) continue;
