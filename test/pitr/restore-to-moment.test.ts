@@ -13,6 +13,9 @@ import type { Config } from '../../src/config.ts';
 import { acquireLock, LOCK_KEY, type HeldLock } from '../../src/lock.ts';
 import { createLogger } from '../../src/log.ts';
 import { planPitr } from '../../src/pitr/range.ts';
+import { pitrStatus, pitrText } from '../../src/pitr/status.ts';
+import { restoreAtCommand } from '../../src/cli/commands/restore-at.ts';
+import { createRuntime } from '../../src/runtime.ts';
 import { currentStream } from '../../src/pitr/wal.ts';
 import { createCommandRedis } from '../../src/queue/queues.ts';
 import { pitrDirs, runPitrStep } from '../../src/restore/pitr-step.ts';
@@ -106,6 +109,32 @@ describe('restore of PostgreSQL to a moment', () => {
       await redis.del(LOCK_KEY);
     });
     await expectUntouched(pid, id);
+  });
+
+  it('crvs-backup restore --at: outside the range refused naming it; without --yes the plan is shown and nothing changes', async () => {
+    const pid = await postmasterPid(cluster);
+    const rt = createRuntime(config, logger);
+    try {
+      await expect(restoreAtCommand(rt, '', { at: '2020-01-01T00:00Z', yes: true })).rejects.toThrow(/cannot be restored to 2020-01-01 00:00:00 \(UTC\): possible: /);
+      const err = await restoreAtCommand(rt, '', { at: story.target.toISOString().slice(0, 19) + 'Z' }).catch((e: unknown) => e as Error);
+      expect(String(err)).toContain(`base backup of ${story.label}`);
+      expect(String(err)).toContain(`the nightly set ${story.label}`);
+      expect(String(err)).toMatch(/Refusing without --yes/);
+    } finally {
+      await rt.close();
+    }
+    expect(await postmasterPid(cluster)).toBe(pid);
+    expect(await ids()).toEqual([1, 2]);
+  });
+
+  it('the daily report line: base backup in the set, the archive lag, WAL written in the last 24 h', async () => {
+    const status = await pitrStatus(config, story.label);
+    expect(status.baseInSet).toBe(true);
+    expect(status.lagMs).toBeDefined();
+    expect(status.walBytes24h).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    const line = pitrText(status, (n) => `${Math.round(n / 1024 / 1024)} MB`);
+    expect(line).toMatch(/base backup in this set · archive lag \d+\.\d min · WAL written last 24 h: \d+ MB/);
+    expect((await pitrStatus(config, 'no-such-set')).baseInSet).toBe(false);
   });
 
   it('brings back exactly the rows committed before the moment, and the server takes writes after', async () => {
