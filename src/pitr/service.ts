@@ -10,6 +10,23 @@ import { startArchiver, type Archiver, type ArchiverEvent } from './archiver.ts'
 import { createMonitor, type Monitor, type PitrNotice } from './monitor.ts';
 import { sealStream } from './seal.ts';
 import { currentStream, streamDir } from './wal.ts';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isWalFile } from './seal.ts';
+
+/** Names of the WAL files of a stream already copied offsite, one a line. */
+const SENT_JOURNAL = 'offsite-sent';
+
+/** Sealed WAL files of `dir` not yet in its offsite journal, oldest first. */
+export async function unsentFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir);
+  const sent = new Set((await readFile(join(dir, SENT_JOURNAL), 'utf8').catch(() => '')).split('\n'));
+  return names
+    .filter((n) => n.endsWith('.sha256'))
+    .map((n) => n.slice(0, -7))
+    .filter((n) => isWalFile(n) && !sent.has(n))
+    .sort();
+}
 
 export interface PitrServiceOptions {
   config: Config;
@@ -35,19 +52,20 @@ export function startPitrService(opts: PitrServiceOptions): PitrService {
   const { config, logger } = opts;
   const archiver = startArchiver({ config, logger, restartBaseMs: opts.restartBaseMs, onEvent: opts.onArchiverEvent });
   const monitor = createMonitor({ config, logger, notify: opts.notify });
-  const unsent: Array<{ stream: string; name: string }> = [];
-
   async function sealNow(): Promise<string[]> {
     const stream = await currentStream(config.backupRoot);
-    const sealed = await sealStream(streamDir(config.backupRoot, stream));
-    for (const name of sealed) unsent.push({ stream, name });
-    if (opts.copyOffsite && unsent.length > 0) {
-      const batch = unsent.splice(0, unsent.length);
-      try {
-        for (const s of new Set(batch.map((b) => b.stream))) await opts.copyOffsite(s, batch.filter((b) => b.stream === s).map((b) => b.name));
-      } catch (err) {
-        unsent.unshift(...batch);
-        logger.warn({ err: userMessage(err) }, 'pitr offsite copy failed; retried on the next round');
+    const dir = streamDir(config.backupRoot, stream);
+    const sealed = await sealStream(dir);
+    if (opts.copyOffsite) {
+      // What went offsite is journalled beside the WAL: a bot restarted after an outage sends the rest.
+      const pending = await unsentFiles(dir);
+      if (pending.length > 0) {
+        try {
+          await opts.copyOffsite(stream, pending);
+          await appendFile(join(dir, SENT_JOURNAL), pending.map((n) => `${n}\n`).join(''));
+        } catch (err) {
+          logger.warn({ err: userMessage(err) }, 'pitr offsite copy failed; retried on the next round');
+        }
       }
     }
     return sealed;

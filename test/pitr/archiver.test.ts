@@ -64,7 +64,8 @@ async function growWal(): Promise<void> {
 describe('the WAL archiver', () => {
   it('restarts pg_receivewal when it dies, and seals complete segments only', async () => {
     const events: string[] = [];
-    service = startPitrService({ config, logger, notify: () => undefined, restartBaseMs: 100, sealMs: 3_600_000, onArchiverEvent: (e) => events.push(e.kind) });
+    const sent: string[] = [];
+    service = startPitrService({ config, logger, notify: () => undefined, restartBaseMs: 100, sealMs: 3_600_000, onArchiverEvent: (e) => events.push(e.kind), copyOffsite: async (_stream, names) => void sent.push(...names) });
     const dir = streamDir(config.backupRoot, await currentStream(config.backupRoot));
     await until('pg_receivewal to stream', 180_000, async () => (await slotActive(cluster, config.pitr.slot)) !== undefined && (await receiverPid(dir)) !== undefined);
     const firstWalsender = await slotActive(cluster, config.pitr.slot);
@@ -94,6 +95,10 @@ describe('the WAL archiver', () => {
     expect(names).not.toContain(`${partial[0]}.sha256`);
     const seal = await readFile(join(dir, `${segments.at(-1)}.sha256`), 'utf8');
     expect(seal).toMatch(/^[0-9a-f]{64}  [0-9A-F]{24}\n$/);
+    // Every sealed segment was handed to the offsite copy, once (journalled: a second round sends nothing again).
+    expect([...sent].sort()).toEqual(expect.arrayContaining(segments));
+    await service.sealNow();
+    expect(new Set(sent).size).toBe(sent.length);
   }, 420_000);
 
   it('copies sealed WAL offsite, checked on the server, encrypted when the key is set', async () => {
