@@ -150,7 +150,9 @@ async function restorePostgresToMoment(run: Run, at: Date): Promise<void> {
   const started = Date.now();
   try {
     const r = await runPitrStep({ config: deps.backup.config, logger: deps.backup.logger, redis: deps.redis, lock: run.lock, signal: run.signal, progress: (m) => board.refreshSoon(`postgres: ${m}`), show: (d) => showMoment(d, deps.backup.config.timeZone) }, req.requestId, at);
-    await cp.done('restore:postgres', { durationMs: Date.now() - started, note: `restored to ${showMoment(at, deps.backup.config.timeZone)} from base backup ${r.plan.base.label} and ${r.walFiles} WAL files; the old data folder is kept in ${r.asideDir}` });
+    const note = `PostgreSQL restored to ${showMoment(at, deps.backup.config.timeZone)} from the base backup of ${r.plan.base.label} and the archived WAL; its old data folder is kept in ${r.asideDir}. The other stores come from the nightly set ${req.label}.`;
+    await cp.done('restore:postgres', { durationMs: Date.now() - started, note });
+    await board.post(note);
   } catch (err) {
     // Refused before the server was stopped: PostgreSQL is untouched.
     const phases = await pitrPhases(deps.redis, req.requestId);

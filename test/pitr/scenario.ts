@@ -13,6 +13,7 @@ import { startPitrService, type PitrService } from '../../src/pitr/service.ts';
 import { currentStream, readProgress } from '../../src/pitr/wal.ts';
 import { createRuntime } from '../../src/runtime.ts';
 import type { PrivateCluster } from './cluster.ts';
+import type { StoreName } from '../../src/stores/types.ts';
 
 export async function until(what: string, ms: number, check: () => Promise<boolean>, pollMs = 500): Promise<void> {
   const deadline = Date.now() + ms;
@@ -36,17 +37,18 @@ export interface Story {
   /** A moment between them. */
   target: Date;
   label: string;
+  manifestSha256: string;
 }
 
 /** Rows: id 1 committed at t1, id 2 about 2 s later; the archive complete past t2. */
-export async function tellStory(cluster: PrivateCluster, config: Config, opts: { bulkRows?: number } = {}): Promise<Story> {
+export async function tellStory(cluster: PrivateCluster, config: Config, opts: { bulkRows?: number; stores?: StoreName[] } = {}): Promise<Story> {
   const logger = createLogger('silent');
   await cluster.query('postgres', 'CREATE DATABASE pitrdb');
   await cluster.query('pitrdb', 'CREATE SCHEMA app; CREATE TABLE app.rows (id int PRIMARY KEY, note text, at timestamptz DEFAULT clock_timestamp())');
   const service = startPitrService({ config, logger, notify: () => undefined, restartBaseMs: 200, sealMs: 3_600_000 });
   await until('the archiver to stream', 180_000, async () => (await slotActive(cluster, config.pitr.slot)) !== undefined);
   const rt = createRuntime(config, logger);
-  const out = await runBackup(rt.deps, { stores: ['postgres'], requestedBy: 'test' });
+  const out = await runBackup(rt.deps, { stores: opts.stores ?? ['postgres'], requestedBy: 'test' });
   await rt.close();
   if (!out.ok) throw new Error(`the nightly backup failed: ${JSON.stringify(out.manifest.stores)}`);
   if (opts.bulkRows) {
@@ -68,7 +70,7 @@ export async function tellStory(cluster: PrivateCluster, config: Config, opts: {
   });
   await service.sealNow();
   const label = out.manifest.label;
-  return { service, t1: r1.at, t2: r2.at, target, label };
+  return { service, t1: r1.at, t2: r2.at, target, label, manifestSha256: out.manifestSha256 };
 }
 
 export async function sealedFiles(config: Config): Promise<string[]> {
