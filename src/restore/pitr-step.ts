@@ -55,6 +55,8 @@ export interface PitrStepResult {
 }
 
 const TTL_SECONDS = 30 * 24 * 3600;
+/** A server that has not answered this long after its start (or its last answer) is started again. */
+const START_RETRY_MS = 30_000;
 
 function key(requestId: string): string {
   return `crvs:pitr:${requestId}`;
@@ -240,19 +242,31 @@ async function answers(config: Config): Promise<boolean | undefined> {
 /** Starts the server (unless it answers) and waits, bounded, until it has promoted and takes writes. */
 async function replay(deps: PitrStepDeps, exec: Executor, startCommand: string, plan: PitrPlan, pollMs: number, say: (m: string) => void): Promise<void> {
   const { config } = deps;
-  if ((await answers(config)) === undefined) {
-    say(`starting PostgreSQL (PITR_START_COMMAND): it replays WAL up to ${plan.target}`);
-    await exec.run(['sh', '-c', startCommand], { timeoutMs: 10 * 60_000, signal: deps.signal }).catch((err: unknown) => {
-      // A start command that waits and gives up may still have started the server: the wait decides.
-      deps.logger.warn({ err: userMessage(err) }, 'pitr start command failed');
-    });
-  }
   const limit = config.pitr.replayTimeoutMs;
   const deadline = Date.now() + limit;
+  let lastStart = 0;
+  let lastAnswer = Date.now();
+  const start = async (): Promise<void> => {
+    lastStart = Date.now();
+    await exec.run(['sh', '-c', startCommand], { timeoutMs: 10 * 60_000, signal: deps.signal }).catch((err: unknown) => {
+      // A start command that gives up may still have started the server (the wait decides); one that
+      // failed (a killed server's processes still leaving) is run again below.
+      deps.logger.warn({ err: userMessage(err) }, 'pitr start command failed');
+    });
+  };
+  if ((await answers(config)) === undefined) {
+    say(`starting PostgreSQL (PITR_START_COMMAND): it replays WAL up to ${plan.target}`);
+    await start();
+  }
   for (;;) {
     if (deps.signal?.aborted) throw new BotError('aborted', 'the replay wait was cancelled');
     const inRecovery = await answers(config);
     if (inRecovery === false) break;
+    if (inRecovery === true) lastAnswer = Date.now();
+    else if (Date.now() - Math.max(lastStart, lastAnswer) > START_RETRY_MS) {
+      say('PostgreSQL does not answer: running PITR_START_COMMAND again');
+      await start();
+    }
     if (Date.now() > deadline) throw new TimeoutError(`PostgreSQL replaying WAL to ${plan.target} (see the server's log)`, limit);
     await new Promise((r) => setTimeout(r, pollMs));
   }

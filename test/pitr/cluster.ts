@@ -157,7 +157,7 @@ export async function startPrivateCluster(prefix: string): Promise<PrivateCluste
         PITR_START_COMMAND: startCommand,
         PITR_CHECK_SECONDS: '3600',
         PITR_RESTART_MAX_SECONDS: '2',
-        PITR_REPLAY_TIMEOUT_MINUTES: '3',
+        PITR_REPLAY_TIMEOUT_MINUTES: '5',
         ...extra,
       };
     },
