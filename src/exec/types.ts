@@ -24,6 +24,8 @@ export interface RunOptions {
   stdout?: Writable;
   /** Aborts the command (killed like on a timeout). */
   signal?: AbortSignal;
+  /** Told the local process id once started (local target only: supervisors and tests use it). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {

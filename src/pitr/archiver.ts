@@ -26,6 +26,7 @@ export interface ArchiverOptions {
 
 export type ArchiverEvent =
   | { kind: 'started'; stream: string; run: number; terminatedWalsender: number | undefined }
+  | { kind: 'spawned'; run: number; pid: number }
   | { kind: 'exited'; stream: string; run: number; error: string; nextStartMs: number };
 
 export interface Archiver {
@@ -83,6 +84,7 @@ export function startArchiver(opts: ArchiverOptions): Archiver {
           timeoutMs: RUN_LIMIT_MS,
           env: env(),
           signal: controller.signal,
+          onSpawn: (pid) => opts.onEvent?.({ kind: 'spawned', run: runs, pid }),
         });
         throw new Error('pg_receivewal exited');
       } catch (err) {

@@ -13,6 +13,7 @@ import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMonitor, type PitrNotice } from '../../src/pitr/monitor.ts';
 import { startPitrService, type PitrService } from '../../src/pitr/service.ts';
+import type { ArchiverEvent } from '../../src/pitr/archiver.ts';
 import { currentStream, streamDir } from '../../src/pitr/wal.ts';
 import { servicesEnv, testConfig } from '../helpers/env.ts';
 import { copyWalOffsite } from '../../src/pitr/offsite.ts';
@@ -36,18 +37,10 @@ afterAll(async () => {
   await cluster?.remove();
 });
 
-/** The pid of the pg_receivewal writing into `dir` (found by its argument, killed by its pid). */
-async function receiverPid(dir: string): Promise<number | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (argv[0]?.endsWith('pg_receivewal') && argv.includes(dir)) return Number(entry);
-    } catch {
-      /* gone */
-    }
-  }
-  return undefined;
+/** The pid of the newest pg_receivewal the archiver started (told by the exec layer, killed by its pid). */
+function receiverPid(events: ArchiverEvent[]): { run: number; pid: number } | undefined {
+  const e = events.filter((x) => x.kind === 'spawned').at(-1);
+  return e?.kind === 'spawned' ? { run: e.run, pid: e.pid } : undefined;
 }
 
 /** Some WAL, then the switch to a new segment (an idle server does not switch). */
@@ -63,29 +56,36 @@ async function growWal(): Promise<void> {
 
 describe('the WAL archiver', () => {
   it('restarts pg_receivewal when it dies, and seals complete segments only', async () => {
-    const events: string[] = [];
+    const events: ArchiverEvent[] = [];
     const sent: string[] = [];
-    service = startPitrService({ config, logger, notify: () => undefined, restartBaseMs: 100, sealMs: 3_600_000, onArchiverEvent: (e) => events.push(e.kind), copyOffsite: async (_stream, names) => void sent.push(...names) });
+    service = startPitrService({ config, logger, notify: () => undefined, restartBaseMs: 100, sealMs: 3_600_000, onArchiverEvent: (e) => events.push(e), copyOffsite: async (_stream, names) => void sent.push(...names) });
+    // When a wait runs out, what the archiver went through says why (the CI log is all there is).
+    const explain = async (p: Promise<void>): Promise<void> =>
+      p.catch(async (err: unknown) => {
+        const slot = await cluster.query('postgres', 'SELECT active, active_pid, restart_lsn::text FROM pg_replication_slots').catch((e: unknown) => String(e));
+        const files = await readdir(streamDir(config.backupRoot, await currentStream(config.backupRoot))).catch(() => []);
+        throw new Error(`${String(err)}; archiver runs ${service?.archiver.runs}, events ${JSON.stringify(events.slice(-8))}; slots ${JSON.stringify(slot)}; files ${files.join(' ')}`);
+      });
     const dir = streamDir(config.backupRoot, await currentStream(config.backupRoot));
-    await until('pg_receivewal to stream', 180_000, async () => (await slotActive(cluster, config.pitr.slot)) !== undefined && (await receiverPid(dir)) !== undefined);
+    await explain(until('pg_receivewal to stream', 180_000, async () => (await slotActive(cluster, config.pitr.slot)) !== undefined && receiverPid(events) !== undefined));
     const firstWalsender = await slotActive(cluster, config.pitr.slot);
-    const pid = await receiverPid(dir);
-    expect(pid).toBeDefined();
-    process.kill(pid as number, 'SIGKILL');
+    const first = receiverPid(events);
+    expect(first).toBeDefined();
+    process.kill((first as { pid: number }).pid, 'SIGKILL');
     // Generous: under load the server may notice the dead connection late (the archiver ends that walsender itself).
-    await until('a new pg_receivewal streaming through the slot', 180_000, async () => {
+    await explain(until('a new pg_receivewal streaming through the slot', 180_000, async () => {
       const now = await slotActive(cluster, config.pitr.slot);
-      const p = await receiverPid(dir);
-      return service !== undefined && service.archiver.runs >= 2 && now !== undefined && now !== firstWalsender && p !== undefined && p !== pid;
-    });
+      const p = receiverPid(events);
+      return service !== undefined && service.archiver.running && now !== undefined && now !== firstWalsender && p !== undefined && p.run > (first as { run: number }).run;
+    }));
     // The new receiver archives: a completed segment appears and is sealed; the partial one is not.
     const before = new Set(await readdir(dir));
     await switchSegment();
-    await until('a new complete segment in the archive', 180_000, async () => (await readdir(dir)).some((n) => /^[0-9A-F]{24}$/.test(n) && !before.has(n)));
-    await until('the next segment being written (.partial)', 180_000, async () => {
+    await explain(until('a new complete segment in the archive', 180_000, async () => (await readdir(dir)).some((n) => /^[0-9A-F]{24}$/.test(n) && !before.has(n))));
+    await explain(until('the next segment being written (.partial)', 180_000, async () => {
       await cluster.query('postgres', "INSERT INTO filler (v) VALUES ('x')");
       return (await readdir(dir)).some((n) => n.endsWith('.partial'));
-    });
+    }));
     await service.sealNow();
     const names = await readdir(dir);
     const segments = names.filter((n) => /^[0-9A-F]{24}$/.test(n));

@@ -82,6 +82,17 @@ export async function startPrivateCluster(prefix: string): Promise<PrivateCluste
   const who = await account();
   const bin = serverBin(toolsBin, who !== undefined);
   const dir = mkdtempSync(join('/var/tmp', `crvs-pitr-${prefix}-`));
+  try {
+    return await initAndStart(prefix, toolsBin, who, bin, dir);
+  } catch (err) {
+    // A cluster that never started is removed here: afterAll has nothing to remove it with.
+    await execFileP('sh', ['-c', `${who ? `setpriv --reuid=${who.uid} --regid=${who.gid} --clear-groups ` : ''}${shq(join(bin, 'pg_ctl'))} -D ${shq(join(dir, 'data'))} -m immediate stop`]).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function initAndStart(prefix: string, toolsBin: string, who: { uid: number; gid: number } | undefined, bin: string, dir: string): Promise<PrivateCluster> {
   chmodSync(dir, 0o755);
   const data = join(dir, 'data');
   mkdirSync(data, { mode: 0o700 });
