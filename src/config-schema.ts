@@ -92,6 +92,24 @@ export const envSchema = z.object({
   /** Where legacy data-folder restores run (the MinIO host): local, docker:<container>, or ssh. */
   MINIO_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
 
+  /** Point-in-time recovery of PostgreSQL: WAL streamed by pg_receivewal through a replication slot. */
+  PITR_ENABLED: bool.default('false'),
+  PITR_SLOT: z.string().regex(/^[a-z0-9_]{1,63}$/, 'must be lower-case letters, digits and _ (a replication slot name)').default('crvs_backup_pitr'),
+  /** The login pg_receivewal streams with (REPLICATION attribute); default: POSTGRES_URL's user. */
+  PITR_REPLICATION_USER: z.string().min(1).optional(),
+  PITR_REPLICATION_PASSWORD: z.string().min(1).optional(),
+  PITR_MAX_LAG_MINUTES: z.coerce.number().positive().default(15),
+  /** WAL the slot may hold back on the database server before the slot is dropped (80 % warns). */
+  PITR_MAX_SLOT_RETAINED_MB: z.coerce.number().positive().default(10240),
+  PITR_CHECK_SECONDS: z.coerce.number().positive().default(60),
+  /** Longest pause between restarts of pg_receivewal (the pause starts at 1 s and doubles). */
+  PITR_RESTART_MAX_SECONDS: z.coerce.number().positive().default(60),
+  /** The server's data folder, and how to stop and start it (run through `sh -c` where POSTGRES_EXEC says). */
+  PITR_DATA_DIR: z.string().startsWith('/', 'must be an absolute path').optional(),
+  PITR_STOP_COMMAND: z.string().min(1).optional(),
+  PITR_START_COMMAND: z.string().min(1).optional(),
+  PITR_REPLAY_TIMEOUT_MINUTES: z.coerce.number().positive().default(60),
+
   BACKUP_SERVER_HOST: z.string().min(1).optional(),
   BACKUP_SERVER_PORT: port.default(22),
   BACKUP_SERVER_USER: z.string().min(1).optional(),
@@ -174,6 +192,7 @@ export const SECRET_KEYS = [
   'INFLUX_PASSWORD',
   'MINIO_SECRET_KEY',
   'POSTGRES_PASSWORD',
+  'PITR_REPLICATION_PASSWORD',
   'OFFSITE_ENCRYPTION_KEY',
   'SLACK_BOT_TOKEN',
   'SLACK_APP_TOKEN',

@@ -38,6 +38,7 @@ export interface Config {
   profile: ProfileChoice;
   mongo: { url: string; databases: string[] };
   postgres: PostgresConfig;
+  pitr: PitrConfig;
   folders: { folders: string[]; mosipSqliteFile: string | undefined };
   elasticsearch: {
     url: string;
@@ -92,6 +93,21 @@ export interface PostgresConfig {
   toolsHost: string;
   toolsPort: number;
   binDir: string | undefined;
+}
+
+/** Point-in-time recovery of PostgreSQL (src/pitr). */
+export interface PitrConfig {
+  enabled: boolean;
+  slot: string;
+  replicationUser: string;
+  replicationPassword: string | undefined;
+  maxLagMs: number;
+  maxSlotRetainedBytes: number;
+  checkMs: number;
+  restartMaxMs: number;
+  /** Set together (or none): restore to a moment is possible only with all three. */
+  server: { dataDir: string; stopCommand: string; startCommand: string } | undefined;
+  replayTimeoutMs: number;
 }
 
 /** What happens after the stores are restored: redeploy over SSH and the migration watch. */
@@ -236,6 +252,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     lockTtlMs: env.OPERATIONS_LOCK_SECONDS * 1000,
     mongo: { url: env.MONGO_URL, databases: [] },
     postgres,
+    pitr: pitrConfig(env, postgres),
     folders: { folders: [], mosipSqliteFile: env.MOSIP_SQLITE_FILE },
     elasticsearch: {
       url: env.ES_URL,
@@ -327,6 +344,34 @@ export function withProfile(config: Config, choice: ProfileChoice): Config {
     mongo: { ...config.mongo, databases: env.MONGO_DATABASES ?? [...choice.profile.mongoDatabases] },
     folders: { ...config.folders, folders: env.BACKUP_FOLDERS ?? [...choice.profile.folders] },
     restore: { ...config.restore, reindex: { ...config.restore.reindex, enabled: env.REINDEX_AFTER_RESTORE ?? choice.profile.reindexAfterRestore } },
+  };
+}
+
+function pitrConfig(env: Env, postgres: PostgresConfig): PitrConfig {
+  const names = ['PITR_DATA_DIR', 'PITR_STOP_COMMAND', 'PITR_START_COMMAND'] as const;
+  const set = names.filter((n) => env[n] !== undefined);
+  if (set.length > 0 && set.length < names.length) {
+    const missing = names.filter((n) => env[n] === undefined);
+    throw new ConfigError(missing[0] as string, `must be set together with ${set.join(' and ')} (restore to a moment needs the data folder and how to stop and start the server), or none of them`);
+  }
+  for (const name of ['PITR_STOP_COMMAND', 'PITR_START_COMMAND'] as const) {
+    const value = env[name];
+    const why = value === undefined ? undefined : dataClearingReason(value);
+    if (why) throw new ConfigError(name, `would clear data: it ${why}`);
+  }
+  const { PITR_DATA_DIR: dataDir, PITR_STOP_COMMAND: stopCommand, PITR_START_COMMAND: startCommand } = env;
+  if (dataDir !== undefined && (dataDir === '/' || dataDir.split('/').includes('..'))) throw new ConfigError('PITR_DATA_DIR', `must be the server's data folder (got "${dataDir}")`);
+  return {
+    enabled: env.PITR_ENABLED,
+    slot: env.PITR_SLOT,
+    replicationUser: env.PITR_REPLICATION_USER ?? postgres.user,
+    replicationPassword: env.PITR_REPLICATION_PASSWORD ?? postgres.password,
+    maxLagMs: env.PITR_MAX_LAG_MINUTES * 60_000,
+    maxSlotRetainedBytes: env.PITR_MAX_SLOT_RETAINED_MB * 1024 * 1024,
+    checkMs: env.PITR_CHECK_SECONDS * 1000,
+    restartMaxMs: env.PITR_RESTART_MAX_SECONDS * 1000,
+    server: dataDir !== undefined && stopCommand !== undefined && startCommand !== undefined ? { dataDir: dataDir.replace(/\/+$/, ''), stopCommand, startCommand } : undefined,
+    replayTimeoutMs: env.PITR_REPLAY_TIMEOUT_MINUTES * 60_000,
   };
 }
 

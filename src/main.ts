@@ -16,6 +16,9 @@ import { nextNightlyRun } from './queue/scheduler.ts';
 import { createSlackApp, type SlackSurface } from './slack/app.ts';
 import { startSchedulers, startWorkers } from '../jobs/index.ts';
 import { createRestoreProcessor, reportStalledOut, type RestoreProcessorDeps } from '../jobs/restore.ts';
+import { copyWalOffsite } from './pitr/offsite.ts';
+import { startPitrService } from './pitr/service.ts';
+import { oncallMention } from './report/format.ts';
 
 export interface BotHandle {
   slack: SlackSurface | undefined;
@@ -67,6 +70,20 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
     onRestoreStalledOut: (job) => reportStalledOut(restoreDeps, job),
     restoreStall: { lockDurationMs: config.restore.jobLockMs, stalledIntervalMs: Math.ceil(config.restore.jobLockMs / 2) },
   });
+  const pitr = config.pitr.enabled
+    ? startPitrService({
+        config,
+        logger,
+        copyOffsite: config.backupServer ? async (stream, names) => void (await copyWalOffsite(config, stream, names)) : undefined,
+        notify: async (n) => {
+          logger[n.level === 'info' ? 'info' : 'warn']({ text: n.text }, 'point-in-time archive');
+          const client = slack?.client;
+          if (!client || !config.slack.channel) return;
+          const mention = n.level === 'alert' ? oncallMention(config.slack.oncallGroup) : '';
+          await client.chat.postMessage({ channel: config.slack.channel, text: `${mention ? `${mention} ` : ''}${n.text}` });
+        },
+      })
+    : undefined;
   await slack?.start();
   logger.info({ stores: config.stores, slack: slack ? config.slack.mode : 'off' }, 'bot started');
   let stopped = false;
@@ -78,6 +95,7 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
       stopped = true;
       schedulers.close();
       await slack?.stop().catch((err: unknown) => logger.warn({ err: userMessage(err) }, 'slack stop failed'));
+      await pitr?.stop().catch((err: unknown) => logger.warn({ err: userMessage(err) }, 'pitr stop failed'));
       await workers.close();
       await queues.close();
       connection.disconnect();

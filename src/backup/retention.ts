@@ -13,6 +13,7 @@ import type { Artifact, StoreName } from '../stores/types.ts';
 import type { BackupDeps } from './deps.ts';
 import { protectedSets } from './keep.ts';
 import { listManifests, manifestPath, writeManifest } from './manifest.ts';
+import { pruneWal } from '../pitr/retention.ts';
 
 export interface PruneResult {
   /** `<label>: <store>` removed. */
@@ -79,6 +80,14 @@ export async function pruneLocal(deps: BackupDeps, opts: PruneOptions): Promise<
     } else {
       await writeManifest(config.backupRoot, { ...manifest, pruned: [...pruned] });
       result.kept.push(manifest.label);
+    }
+  }
+  if (config.pitr.enabled) {
+    // After the sets: WAL goes only when no base backup that is left needs it.
+    try {
+      for (const w of await pruneWal(config.backupRoot, { dryRun: opts.dryRun })) result.removed.push(`postgres-wal: ${w}`);
+    } catch (err) {
+      result.errors.push(`postgres-wal: ${userMessage(err)}`);
     }
   }
   return result;

@@ -75,11 +75,15 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
   shape<RestoreOptions>({
     name: 'restore',
     summary: 'REPLACE current data with a verified set (refused without --yes); no safety backup, no redeploy',
-    usage: '<label> --yes [--stores a,b]',
-    label: true,
-    options: [new Option('--yes', 'confirm: current data is replaced and cannot be recovered'), stores('restore only these stores')],
-    examples: ['crvs-backup restore 2026-11-26 --yes', 'crvs-backup restore 2026-11-26 --yes --stores minio'],
-    select: (l, o) => async (rt) => (await import('./commands/restore.ts')).restoreCommand(rt, l, o),
+    usage: '<label> --yes [--stores a,b] | --at <moment> --yes',
+    label: 'optional',
+    options: [
+      new Option('--yes', 'confirm: current data is replaced and cannot be recovered'),
+      stores('restore only these stores'),
+      new Option('--at <moment>', 'PostgreSQL to this moment (point-in-time recovery), e.g. 2026-11-26T14:05 in BACKUP_TIME_ZONE or with an offset; the other stores from the nightly set before it').argParser(value('--at')),
+    ],
+    examples: ['crvs-backup restore 2026-11-26 --yes', 'crvs-backup restore 2026-11-26 --yes --stores minio', 'crvs-backup restore --at 2026-11-26T14:05 --yes'],
+    select: (l, o) => async (rt) => (o.at !== undefined ? (await import('./commands/restore-at.ts')).restoreAtCommand(rt, l, o) : (await import('./commands/restore.ts')).restoreCommand(rt, l, o)),
   }),
   shape<{ root?: string }>({
     name: 'pull',

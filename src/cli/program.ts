@@ -27,7 +27,8 @@ export interface CommandShape<O> {
   summary: string;
   /** Everything after the name in the usage line, e.g. `<label> [--json]`. */
   usage: string;
-  label: boolean;
+  /** 'optional': the label may be left out (restore --at names a moment instead). */
+  label: boolean | 'optional';
   options: Option[];
   examples: string[];
   select(label: string, options: O): Run;
@@ -59,13 +60,13 @@ function leaf<O>(program: Command, shape: CommandShape<O>, chosen: Chosen): void
   for (const w of words) parent = group(parent, w);
   const cmd = speakOurWay(parent.command(last)).description(shape.summary).usage(shape.usage);
   for (const o of shape.options) cmd.addOption(o);
-  if (shape.label) cmd.argument('<label>', 'the backup set, e.g. 2026-11-26 (see crvs-backup list)').allowExcessArguments(true);
+  if (shape.label) cmd.argument(shape.label === 'optional' ? '[label]' : '<label>', 'the backup set, e.g. 2026-11-26 (see crvs-backup list)').allowExcessArguments(true);
   cmd.addHelpText('after', examplesText(shape.examples));
   cmd.action(() => {
     const label = cmd.args[0] ?? '';
     if (shape.label) {
       if (cmd.args.length > 1) throw new InputError(`Expected one set label, got ${cmd.args.length} arguments. Usage: ${usageOf(cmd)}`);
-      assertLabel(label);
+      if (shape.label === true || label !== '') assertLabel(label);
     }
     // The option parsers above produced exactly these types.
     chosen.run = shape.select(label, cmd.opts() as O);

@@ -9,7 +9,7 @@ import { nearestLabels } from '../backup/labels.ts';
 import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { isComplete, listManifests, listOrphanLabels, readManifest, type Manifest } from '../backup/manifest.ts';
 import { verifySet } from '../backup/verify-set.ts';
-import { userMessage } from '../errors.ts';
+import { InputError, userMessage } from '../errors.ts';
 import { recordCount } from '../stores/counts.ts';
 import { toPortEntry, type HistoryStore } from '../history/history.ts';
 import { currentLock } from '../lock.ts';
@@ -18,6 +18,8 @@ import { enqueueBackup, enqueueRestore } from '../queue/producer.ts';
 import type { Queues } from '../queue/queues.ts';
 import { nextNightlyRun } from '../queue/scheduler.ts';
 import type { StoreName } from '../stores/types.ts';
+import { showMoment } from '../pitr/moment.ts';
+import { planPitr } from '../pitr/range.ts';
 import type { BotCore, RestoreValidation, SetSummary, StatusInfo, StoreComparison } from './ports.ts';
 
 export interface CoreDeps {
@@ -157,6 +159,13 @@ export function createCore(deps: CoreDeps): BotCore {
       return (await deps.history.list(limit)).map(toPortEntry);
     },
     validateForRestore,
+    async planRestoreToMoment(at) {
+      if (!config.pitr.enabled) throw new InputError('Restoring to a moment needs point-in-time recovery (PITR_ENABLED=true, see the README); restore a nightly set by its date instead.', 'pitr_disabled');
+      if (!config.pitr.server) throw new InputError('Restoring to a moment needs PITR_DATA_DIR, PITR_STOP_COMMAND and PITR_START_COMMAND (see the README).', 'pitr_not_configured');
+      const plan = await planPitr(config.backupRoot, at, (d) => showMoment(d, config.timeZone));
+      if (!plan.nightly) throw new InputError(`No complete nightly set was taken before ${showMoment(at, config.timeZone)}: the other stores would have no restore point.`, 'pitr_no_set');
+      return plan;
+    },
     async enqueueRestore(req) {
       // Pinned before the job exists: the job may wait hours for the lock behind a nightly backup.
       await pinLabel(deps.redis, req.label, req.requestId, RESTORE_PIN_MS);

@@ -3,6 +3,7 @@
  * Commands call only this; they never touch a store. The implementation (src/core/core.ts) puts
  * work on the BullMQ queue and reads manifests/history; tests may pass their own.
  */
+import type { PitrPlan } from '../pitr/range.ts';
 import type { StoreName } from '../stores/types.ts';
 
 /** A backup set as listed to users. */
@@ -52,6 +53,8 @@ export interface RestoreRequest {
   approvedBy: string[];
   stores?: StoreName[];
   report: { channel: string; threadTs: string };
+  /** Restore to a moment (ISO): PostgreSQL from its base backup and WAL, the other stores from `label`. */
+  at?: string;
 }
 
 export interface StatusInfo {
@@ -79,4 +82,6 @@ export interface BotCore {
   /** Checks the set exists (locally or on the backup server), is complete and its checksums match. */
   validateForRestore(labelOrDate: string): Promise<RestoreValidation>;
   enqueueRestore(req: RestoreRequest): Promise<{ jobId: string; created: boolean }>;
+  /** Plans a restore of PostgreSQL to `at`; InputError naming the possible range when it cannot be done. */
+  planRestoreToMoment?(at: Date): Promise<PitrPlan>;
 }

@@ -17,7 +17,9 @@ export function createExecutor(target: ExecTarget): Executor {
         run(argv, opts) {
           const [cmd, ...args] = nonEmpty(argv);
           const display = describeCommand(argv);
-          return supervise(startLocal(cmd, args, childEnv(opts.env), display, opts.stdin), opts, display);
+          const started = startLocal(cmd, args, childEnv(opts.env), display, opts.stdin);
+          if (started.pid !== undefined) opts.onSpawn?.(started.pid);
+          return supervise(started, opts, display);
         },
       };
     case 'docker':

@@ -48,6 +48,7 @@ export function startLocal(command: string, args: string[], env: Record<string, 
   };
   if (!child.stdout || !child.stderr) throw new ExecError(display, null, 'could not open its output pipes');
   return {
+    pid: child.pid,
     stdout: child.stdout,
     stderr: child.stderr,
     exited,

@@ -9,6 +9,8 @@ import type { RunOptions, RunResult } from './types.ts';
 import { MAX_CAPTURE } from './types.ts';
 
 export interface Started {
+  /** The local process id (local and docker targets). */
+  pid?: number;
   stdout: Readable;
   stderr: Readable;
   /** Resolves with the exit code (null when killed by a signal); rejects when the command cannot start. */

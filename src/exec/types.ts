@@ -30,6 +30,8 @@ export interface RunOptions {
    * is still alive inside the container (ExclusiveBusyError). Other targets ignore it.
    */
   exclusive?: string;
+  /** Told the local process id once started (local target only: supervisors and tests use it). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {

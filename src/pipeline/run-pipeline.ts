@@ -12,6 +12,7 @@ import { localRetentionStep, diskStep, offsiteStep, verifyStep, type Fence } fro
 import { storeLines } from './store-lines.ts';
 import type { PipelineDeps, PipelineRequest, PipelineResult } from './types.ts';
 import { formatBytesShort } from '../report/format.ts';
+import { pitrStatus } from '../pitr/status.ts';
 
 function emptyResult(req: PipelineRequest, startedAt: string, warnPercent: number, offsiteConfigured: boolean): PipelineResult {
   return {
@@ -87,6 +88,9 @@ function collectFindings(result: PipelineResult): void {
   if (result.offsite.status === 'failed') result.problems.push(`offsite copy: ${result.offsite.detail}`);
   if (result.retention.remote.status === 'failed') result.warnings.push(`remote retention: ${result.retention.remote.detail ?? 'failed'}`);
   for (const e of result.retention.local.errors) result.warnings.push(`local retention: ${e}`);
+  const p = result.pitr;
+  if (p && p.lagMs !== undefined && p.lagMs > p.maxLagMs) result.problems.push(`The PostgreSQL point-in-time archive is ${(p.lagMs / 60_000).toFixed(0)} min behind (limit ${(p.maxLagMs / 60_000).toFixed(0)} min).`);
+  if (p && result.label !== undefined && !p.baseInSet && result.outcome === 'ok') result.warnings.push('No base backup for point-in-time recovery in this set.');
   const { local, remote, warnPercent } = result.disk;
   if (local && local.freePercent < warnPercent) result.problems.push(`Backup disk is low: ${local.freePercent.toFixed(0)} % free (${formatBytesShort(local.freeBytes)}), below ${warnPercent} %.`);
   if (remote && remote.freePercent < warnPercent) result.problems.push(`Backup server disk is low: ${remote.freePercent.toFixed(0)} % free (${formatBytesShort(remote.freeBytes)}), below ${warnPercent} %.`);
@@ -150,6 +154,7 @@ export async function runPipeline(deps: PipelineDeps, req: PipelineRequest): Pro
     }
   }
   result.disk = await diskStep(deps, req.signal);
+  if (deps.backup.config.pitr.enabled) await safely('point-in-time status', deps, async () => void (result.pitr = await pitrStatus(deps.backup.config, result.label)));
   collectFindings(result);
   result.nextRun = (await deps.nextRun().catch(() => undefined))?.toISOString();
   result.finishedAt = now();

@@ -1,5 +1,6 @@
 /** The nightly pipeline's inputs and its result (what the report, the history and the CLI show). */
 import type { Redis } from 'ioredis';
+import type { PitrStatus } from '../pitr/status.ts';
 import type { BackupDeps } from '../backup/deps.ts';
 import type { HistoryStore } from '../history/history.ts';
 import type { Progress, StoreName } from '../stores/types.ts';
@@ -107,6 +108,8 @@ export interface PipelineResult {
   /** Worth reading, not failures (shrinkage, an expired lock). Low disk is also in problems. */
   warnings: string[];
   nextRun: string | undefined;
+  /** Point-in-time recovery of PostgreSQL, when PITR_ENABLED. */
+  pitr?: PitrStatus;
 }
 
 /** A set shrinking by more than this (percent) against the previous one is flagged. */

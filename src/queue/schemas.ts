@@ -25,6 +25,7 @@ export const restoreJobSchema = z.object({
   approvedBy: z.array(z.string().min(1)),
   stores: z.array(storeName).min(1).optional(),
   report: z.object({ channel: z.string().min(1), threadTs: z.string().min(1) }),
+  at: z.string().datetime({ offset: true }).optional(),
 });
 export type RestoreJobData = z.infer<typeof restoreJobSchema>;
 

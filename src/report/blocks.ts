@@ -5,6 +5,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import type { PipelineResult, StoreLine } from '../pipeline/types.ts';
+import { pitrText } from '../pitr/status.ts';
 import { formatBytesShort, formatChange, formatCount, formatDuration, oncallMention, slackDate } from './format.ts';
 
 export interface SlackMessage {
@@ -103,6 +104,7 @@ export function buildDailyReport(r: PipelineResult, opts: ReportOptions): SlackM
   for (const note of opts.notes ?? []) blocks.push(section(`:information_source: ${note}`));
   blocks.push(section(offsiteText(r)));
   blocks.push(section(diskText(r)));
+  if (r.pitr) blocks.push(section(pitrText(r.pitr, formatBytesShort)));
   if (alert) {
     const shown = r.problems.slice(0, 5).map((p) => `• ${escapeText(p)}`);
     if (r.problems.length > 5) shown.push(`• … and ${r.problems.length - 5} more in the thread`);

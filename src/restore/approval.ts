@@ -31,6 +31,10 @@ export const approvalViewSchema = z.object({
   notes: z.array(z.string()).optional(),
   /** The stack the restore stops (quiesce) from its first restore step until the redeploy; absent = not stopped. */
   stopsStack: z.string().optional(),
+  /** A restore to a moment: PostgreSQL to `at` (ISO) from a base backup and WAL; the rest from the set. */
+  pitr: z
+    .object({ at: z.string(), shown: z.string(), base: z.string(), baseConsistentAt: z.string(), walFrom: z.string(), walTo: z.string(), stream: z.string() })
+    .optional(),
 });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 

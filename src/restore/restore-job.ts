@@ -29,6 +29,8 @@ import { boundedPoster, type ThreadPoster } from './thread-poster.ts';
 import { InterruptedError } from './wait.ts';
 import { safetyBackup } from './safety-backup.ts';
 import { isRedisOutage, RestoreSuspendedError } from './suspend.ts';
+import { pitrPhases, runPitrStep } from './pitr-step.ts';
+import { showMoment } from '../pitr/moment.ts';
 
 export { isRedisOutage, RestoreSuspendedError };
 
@@ -72,9 +74,15 @@ const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'm
 /** A Slack call that hangs must not hold the restore (and the shared lock) with it. */
 const POST_TIMEOUT_MS = 30_000;
 
-async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
+async function restoreStores(run: Run, allStores: StoreName[]): Promise<void> {
   const { cp, deps, req, board } = run;
   const before = new Map<StoreName, StepState>();
+  let stores = allStores;
+  if (req.at !== undefined && stores.includes('postgres')) {
+    await restorePostgresToMoment(run, new Date(req.at));
+    stores = stores.filter((s) => s !== 'postgres');
+    if (stores.length === 0) return;
+  }
   await restoreSet(deps.backup, req.label, {
     stores,
     expectedManifestSha256: req.manifestSha256,
@@ -106,6 +114,29 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
     },
     onProgress: (p) => board.refreshSoon(`${p.store}: ${p.message}`),
   });
+}
+
+/** PostgreSQL back to `at` from its base backup and WAL (src/restore/pitr-step.ts), as the job's restore:postgres step. */
+async function restorePostgresToMoment(run: Run, at: Date): Promise<void> {
+  const { cp, deps, req, board } = run;
+  if ((await cp.step('restore:postgres')).state === 'done') return;
+  if (!run.lock) throw new BotError('lock_lost', 'the restore to a moment runs only under the operations lock');
+  const { previous } = await cp.start('restore:postgres');
+  if (previous === 'started' || previous === 'failed') await board.post('Resumed the restore of PostgreSQL to the moment after a worker restart: it continues at the phase it was on.');
+  await board.refresh();
+  const started = Date.now();
+  try {
+    const r = await runPitrStep({ config: deps.backup.config, logger: deps.backup.logger, redis: deps.redis, lock: run.lock, signal: run.signal, progress: (m) => board.refreshSoon(`postgres: ${m}`), show: (d) => showMoment(d, deps.backup.config.timeZone) }, req.requestId, at);
+    const note = `PostgreSQL restored to ${showMoment(at, deps.backup.config.timeZone)} from the base backup of ${r.plan.base.label} and the archived WAL; its old data folder is kept in ${r.asideDir}. The other stores come from the nightly set ${req.label}.`;
+    await cp.done('restore:postgres', { durationMs: Date.now() - started, note });
+    await board.post(note);
+  } catch (err) {
+    // Refused before the server was stopped: PostgreSQL is untouched.
+    const phases = await pitrPhases(deps.redis, req.requestId);
+    if (!phases.has('stop')) await cp.failUntouched('restore:postgres', userMessage(err));
+    throw err;
+  }
+  await board.refresh();
 }
 
 /** Checks that can refuse the restore before anything is touched. Returns the platform to redeploy on. */
@@ -239,6 +270,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     if (err instanceof LockBusyError) await board.post(`Waiting: ${userMessage(err)}. The restore starts when it is free.`);
     throw err;
   }
+  run.lock = lock;
   try {
     const startedAt = first.startedAt ?? Date.now();
     let platform: Platform | undefined;

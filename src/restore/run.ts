@@ -1,5 +1,6 @@
 /** One run of a restore job, and the checkpointed step that every stage of it goes through. */
 import type { RestoreRequest } from '../core/ports.ts';
+import type { HeldLock } from '../lock.ts';
 import type { RestoreJobDeps } from './restore-job.ts';
 import type { RestoreCheckpoint, StepName } from './checkpoint.ts';
 import type { StatusBoard } from './status-board.ts';
@@ -14,6 +15,8 @@ export interface Run {
   signal: AbortSignal | undefined;
   /** Checks that the operations lock is still this job's, right before the destructive step `before` (LockLostError otherwise). */
   fence: (before: string) => Promise<void>;
+  /** The operations lock the job holds (the restore to a moment fences its phases with it). */
+  lock?: HeldLock;
 }
 
 /** Runs `fn` as a checkpointed step: skipped when done, announced when resumed. */

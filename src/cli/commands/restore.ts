@@ -15,10 +15,13 @@ import type { StoreName } from '../../stores/types.ts';
 export interface RestoreOptions {
   yes?: boolean;
   stores?: StoreName[];
+  /** A moment: see restore-at.ts. */
+  at?: string;
 }
 
 export async function restoreCommand(rt: Runtime, label: string, o: RestoreOptions): Promise<number> {
   const { stores } = o;
+  if (label === '') throw new InputError('Name the set to restore (crvs-backup restore <label> --yes), or a moment with --at <moment>. See crvs-backup list.');
   const audit = createAuditLog(rt.config.backupRoot);
   const who = `cli:${userInfo().username}`;
   const action = `restore ${label}${stores ? ` --stores ${stores.join(',')}` : ''}`;

@@ -75,6 +75,7 @@ export function register(app: App, deps: SlackDeps): void {
         approvedBy: approvers,
         stores: req.stores,
         report: { channel: req.channel, threadTs: req.ts },
+        ...(req.view.pitr ? { at: req.view.pitr.at } : {}),
       });
       return created ? `approved: restore queued ${jobId}` : `approved: restore ${jobId} already queued`;
     } catch (err) {

@@ -96,6 +96,24 @@ function untouchedBlock(req: ApprovalRequest): KnownBlock[] {
   ];
 }
 
+/** A restore to a moment: what PostgreSQL is rebuilt from, and the set the other stores return to. */
+function momentBlock(req: ApprovalRequest): KnownBlock[] {
+  const p = req.view.pitr;
+  if (!p) return [];
+  return [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text:
+          `:clock3: *Restore to a moment: ${p.shown}*\n` +
+          `• *PostgreSQL* is rebuilt from the base backup of \`${p.base}\` (consistent from ${p.baseConsistentAt}) and the archived WAL from segment \`${p.walFrom}\` (stream \`${p.stream}\`, archived up to ${p.walTo}), replayed to the moment.\n` +
+          `• *The other stores* return to the nightly set \`${req.label}\`, their own restore point (taken before the moment): what they recorded after it is not brought back.`,
+      },
+    },
+  ];
+}
+
 /** The card for a request in any state; `now` gives the set's age. */
 export function approvalCard(req: ApprovalRequest, now: number): SlackMessage {
   const setAt = Date.parse(req.view.setCreatedAt);
@@ -114,6 +132,7 @@ export function approvalCard(req: ApprovalRequest, now: number): SlackMessage {
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Records per store*\n${rows.join('\n') || 'none'}` } },
     ...untouchedBlock(req),
+    ...momentBlock(req),
     {
       type: 'section',
       text: {

@@ -12,6 +12,7 @@ import { createPgConnection, ident, wrap } from './connection.ts';
 import { countTables, dumpDatabase, dumpRoles } from './dump.ts';
 import { checkDump, quickCheck, schemaStatements } from './read.ts';
 import { applyRoles, rolesInFile } from './roles.ts';
+import { takeBaseBackup } from '../../pitr/base-backup.ts';
 import type { TocSummary } from './toc.ts';
 
 export const FORMAT = 'pg_dump-custom';
@@ -118,6 +119,16 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         throw wrap(err, 'backup of the roles failed');
+      }
+      if (config.pitr.enabled) {
+        // The starting point of point-in-time recovery (src/pitr): WAL after it is in the archive.
+        ctx.progress({ store: 'postgres', message: 'base backup for point-in-time recovery' });
+        try {
+          artifacts.push(await takeBaseBackup(config, ctx.root, ctx.label, ctx.signal));
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          throw wrap(err, 'base backup for point-in-time recovery failed');
+        }
       }
       return artifacts;
     },

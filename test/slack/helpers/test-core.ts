@@ -1,5 +1,7 @@
 /** A small BotCore for Slack tests: sets kept in memory, every enqueue recorded. */
 import type { StoreName } from '../../../src/stores/types.ts';
+import { InputError } from '../../../src/errors.ts';
+import type { PitrPlan } from '../../../src/pitr/range.ts';
 import type { BackupRequest, BotCore, HistoryEntry, RestoreRequest, RestoreValidation, SetSummary, StatusInfo, StoreComparison } from '../../../src/core/ports.ts';
 
 export interface TestCore extends BotCore {
@@ -12,6 +14,8 @@ export interface TestCore extends BotCore {
   validations: number;
   /** Makes validateForRestore slow, to widen race windows. */
   validateDelayMs: number;
+  /** Restore to a moment: the range and the plan's parts (undefined: point-in-time recovery is off). */
+  pitr: { from: Date; to: Date; plan: Omit<PitrPlan, 'target'> } | undefined;
 }
 
 export function testSet(label: string, sha = 'a'.repeat(64), hoursAgo = 3): SetSummary {
@@ -60,6 +64,13 @@ export function createTestCore(): TestCore {
       const set = core.sets.get(target);
       if (!set) return { ok: false, problems: [`no backup set named ${target}`], nearest: [...core.sets.keys()].slice(0, 3) };
       return { ok: true, set: { ...set }, comparison: core.comparison, untouched: core.untouched };
+    },
+    pitr: undefined,
+    async planRestoreToMoment(at) {
+      const p = core.pitr;
+      if (!p) throw new InputError('Restoring to a moment needs point-in-time recovery (PITR_ENABLED=true).', 'pitr_disabled');
+      if (at < p.from || at > p.to) throw new InputError(`PostgreSQL cannot be restored to ${at.toISOString()}: possible: ${p.from.toISOString()} → ${p.to.toISOString()}.`, 'pitr_out_of_range');
+      return { ...p.plan, target: at.toISOString() };
     },
     async enqueueRestore(req) {
       core.restores.push(req);
