@@ -28,6 +28,8 @@ export interface CommandShape<O> {
   /** Everything after the name in the usage line, e.g. `<label> [--json]`. */
   usage: string;
   label: boolean;
+  /** The label may be left out (`drill [label]`): the command then picks the set. */
+  optionalLabel?: boolean;
   options: Option[];
   examples: string[];
   select(label: string, options: O): Run;
@@ -60,13 +62,14 @@ function leaf<O>(program: Command, shape: CommandShape<O>, chosen: Chosen): void
   const cmd = speakOurWay(parent.command(last)).description(shape.summary).usage(shape.usage);
   for (const o of shape.options) cmd.addOption(o);
   if (shape.label) cmd.argument('<label>', 'the backup set, e.g. 2026-11-26 (see crvs-backup list)').allowExcessArguments(true);
+  else if (shape.optionalLabel) cmd.argument('[label]', 'the backup set (default: the newest complete one)');
   cmd.addHelpText('after', examplesText(shape.examples));
   cmd.action(() => {
     const label = cmd.args[0] ?? '';
     if (shape.label) {
       if (cmd.args.length > 1) throw new InputError(`Expected one set label, got ${cmd.args.length} arguments. Usage: ${usageOf(cmd)}`);
       assertLabel(label);
-    }
+    } else if (shape.optionalLabel && label !== '') assertLabel(label);
     // The option parsers above produced exactly these types.
     chosen.run = shape.select(label, cmd.opts() as O);
     chosen.command = shape.name;

@@ -63,7 +63,7 @@ export interface StatusInfo {
 
 export interface HistoryEntry {
   id: string;
-  kind: 'backup' | 'restore';
+  kind: 'backup' | 'restore' | 'drill';
   label: string;
   startedAt: string;
   finishedAt: string | undefined;

@@ -1,0 +1,18 @@
+/** The drill's scratch targets for the configured stores (one per store that has one). */
+import type { Config } from '../../config.ts';
+import type { StoreName } from '../../stores/types.ts';
+import type { DrillTarget } from '../types.ts';
+import { createMongoTarget } from './mongo.ts';
+
+const FACTORIES: Partial<Record<StoreName, (config: Config) => DrillTarget>> = {
+  mongo: createMongoTarget,
+};
+
+export function createDrillTargets(config: Config): DrillTarget[] {
+  const out: DrillTarget[] = [];
+  for (const s of config.stores as StoreName[]) {
+    const f = FACTORIES[s];
+    if (f) out.push(f(config));
+  }
+  return out;
+}
