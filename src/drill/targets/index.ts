@@ -2,10 +2,14 @@
 import type { Config } from '../../config.ts';
 import type { StoreName } from '../../stores/types.ts';
 import type { DrillTarget } from '../types.ts';
+import { createFoldersTarget } from './folders.ts';
+import { createMinioTarget } from './minio.ts';
 import { createMongoTarget } from './mongo.ts';
 
 const FACTORIES: Partial<Record<StoreName, (config: Config) => DrillTarget>> = {
   mongo: createMongoTarget,
+  minio: createMinioTarget,
+  folders: createFoldersTarget,
 };
 
 export function createDrillTargets(config: Config): DrillTarget[] {
