@@ -8,6 +8,7 @@ import type { OffsiteCopier, PipelineResult } from '../src/pipeline/types.ts';
 import { backupJobSchema, parseJobData, type BackupJobData } from '../src/queue/schemas.ts';
 import { createSlackReporter, type SlackChat } from '../src/report/poster.ts';
 import { configNotes } from '../src/report/blocks.ts';
+import { afterBackup, drillAndReport } from '../src/drill/after-backup.ts';
 
 export interface BackupJobDeps {
   backup: BackupDeps;
@@ -39,6 +40,13 @@ export function createBackupProcessor(deps: BackupJobDeps): (job: Job<BackupJobD
     const { config, logger } = deps.backup;
     // Without SLACK_CHANNEL, a request from Slack is still answered where it was made.
     const channel = config.slack.channel ?? data.report?.channel;
+    const after = { backup: deps.backup, redis: deps.redis, history: deps.history, slack: deps.slack, channel, lockWaitMs: deps.lockWaitMs ?? 30 * 60_000 };
+    if (data.drill) {
+      // `/backup drill [label]`: the drill alone, its line in the request's thread when it is in the report channel.
+      const threadTs = data.report?.channel === channel ? data.report?.threadTs : undefined;
+      const drill = await drillAndReport(after, { runId: job.id ?? `drill-${Date.now()}`, requestedBy: data.requestedBy, ...(data.label ? { label: data.label } : {}), ...(threadTs ? { threadTs } : {}), ...(signal ? { signal } : {}) });
+      return { outcome: drill.outcome === 'ok' ? 'ok' : drill.outcome === 'skipped' ? 'skipped' : 'failed', label: drill.label, problems: drill.outcome === 'ok' ? [] : [drill.reason ?? drill.stores.find((s) => !s.ok)?.difference ?? 'failed'] };
+    }
     const reporter =
       deps.slack && channel
         ? createSlackReporter(deps.slack, { channel, oncallGroup: config.slack.oncallGroup, timeZone: config.timeZone, notes: configNotes(config), requestThread: data.report })
@@ -64,6 +72,7 @@ export function createBackupProcessor(deps: BackupJobDeps): (job: Job<BackupJobD
       },
     );
     logger.info({ jobId: job.id, label: result.label, outcome: result.outcome }, 'backup run finished');
+    await afterBackup(after, data.trigger, result, signal);
     return { outcome: result.outcome, label: result.label, problems: result.problems };
   };
 }

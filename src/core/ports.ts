@@ -41,6 +41,8 @@ export interface BackupRequest {
   requestedBy: string;
   /** Where to report progress (Slack thread), when asked from Slack. */
   report?: { channel: string; threadTs?: string };
+  /** Only the restore drill of the set (label, or the newest complete one), no backup. */
+  drill?: boolean;
 }
 
 export interface RestoreRequest {
