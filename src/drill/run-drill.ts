@@ -71,7 +71,8 @@ async function drillStores(deps: DrillDeps, req: DrillRequest, label: string, re
   // A store whose files fail the set's own checks fails the drill before anything is restored.
   for (const t of targets) {
     const problems = verified.byStore[t.store] ?? [];
-    if (problems.length > 0) result.stores.push({ store: t.store, ok: false, durationMs: 0, records: 0, bytes: 0, compared: 'counts', difference: problems[0] });
+    const first = problems[0]?.replace(`${t.store}: `, '');
+    if (first !== undefined) result.stores.push({ store: t.store, ok: false, durationMs: 0, records: 0, bytes: 0, compared: 'counts', difference: `the set fails verification: ${first}` });
   }
   if (result.stores.length > 0) {
     result.outcome = 'failed';

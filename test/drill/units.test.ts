@@ -64,7 +64,7 @@ describe('sparklines', () => {
     const nights = Array.from({ length: 14 }, (_, i) => ({ day: `2026-11-${String(i + 10)}`, setBytes: (100 + i) * 1_000_000, backupSeconds: 60 + i * 6, ...(i === 13 ? { drillSeconds: 660 } : {}) }));
     const lines = trendLines(nights);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^Set size {5}▁▁▂▂▃▃▄▄▅▅▆▆▇█ {2}\S+ MB \(\+6 % vs last week\)$/);
+    expect(lines[0]).toBe('Set size     ▁▂▂▃▃▄▄▅▅▆▆▇▇█  113 MB (+7 % vs last week)');
     expect(lines[1]).toContain('Backup time');
     expect(lines[2]).toMatch(/^Drill time {3} {13}▄ {2}11 min$/);
     expect(trendLines([{ day: '2026-11-01' }])).toEqual([]);
