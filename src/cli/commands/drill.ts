@@ -8,6 +8,8 @@ import { runDrill } from '../../drill/run-drill.ts';
 import { createDrillTargets } from '../../drill/targets/index.ts';
 import { createMetricsWriter } from '../../drill/metrics.ts';
 import { assertLabel } from '../../backup/labels.ts';
+import { readManifest } from '../../backup/manifest.ts';
+import { unknownLabelError } from '../../backup/verify-set.ts';
 import type { Runtime } from '../../runtime.ts';
 
 export interface DrillOptions {
@@ -15,7 +17,11 @@ export interface DrillOptions {
 }
 
 export async function drillCommand(rt: Runtime, label: string | undefined, o: DrillOptions): Promise<number> {
-  if (label !== undefined) assertLabel(label);
+  if (label !== undefined) {
+    assertLabel(label);
+    // An unknown label is bad input (exit 2), named with the nearest labels, not a failed drill.
+    if (!(await readManifest(rt.config.backupRoot, label).catch(() => 'unreadable'))) throw await unknownLabelError(rt.config.backupRoot, label);
+  }
   const conn = await openConnections(rt);
   const targets = createDrillTargets(rt.config);
   const metrics = createMetricsWriter(rt.config, rt.logger);
