@@ -2,7 +2,9 @@
 import type { Config } from '../../config.ts';
 import type { StoreName } from '../../stores/types.ts';
 import type { DrillTarget } from '../types.ts';
+import { createElasticsearchTarget } from './elasticsearch.ts';
 import { createFoldersTarget } from './folders.ts';
+import { createInfluxTarget } from './influxdb.ts';
 import { createMinioTarget } from './minio.ts';
 import { createMongoTarget } from './mongo.ts';
 
@@ -10,6 +12,8 @@ const FACTORIES: Partial<Record<StoreName, (config: Config) => DrillTarget>> = {
   mongo: createMongoTarget,
   minio: createMinioTarget,
   folders: createFoldersTarget,
+  influxdb: createInfluxTarget,
+  elasticsearch: createElasticsearchTarget,
 };
 
 export function createDrillTargets(config: Config): DrillTarget[] {
