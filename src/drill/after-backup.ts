@@ -60,7 +60,14 @@ export async function afterBackup(deps: AfterBackupDeps, trigger: 'schedule' | '
   try {
     const metrics = createMetricsWriter(config, logger);
     await metrics.backup(result);
-    if (!drillDue(config.env.DRILL_SCHEDULE, trigger, result.outcome, new Date(), config.timeZone)) return undefined;
+    if (!drillDue(config.env.DRILL_SCHEDULE, trigger, result.outcome, new Date(), config.timeZone)) {
+      // Without a drill tonight, the nightly report still gets its trend chart.
+      const trend = trigger === 'schedule' ? trendLines(await metrics.nights(14)) : [];
+      if (trend.length > 0 && deps.slack && deps.channel) {
+        await deps.slack.chat.postMessage({ channel: deps.channel, text: `Last 14 nights:\n\`\`\`\n${trend.join('\n')}\n\`\`\`` });
+      }
+      return undefined;
+    }
     return await drillAndReport(deps, { runId: `drill-after-${result.runId}`, requestedBy: 'schedule', ...(result.label ? { label: result.label } : {}), ...(signal ? { signal } : {}) });
   } catch (err) {
     logger.error({ err: userMessage(err) }, 'after-backup drill failed');

@@ -33,7 +33,7 @@ describe('crvs-backup drill', () => {
   it('exits 0 and prints each store\'s restore time; history shows the drill', async () => {
     const r = await runCli(['drill', `cli-${id}`, '--wait-lock', '120'], env);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^✓ mongo: restored into scratch and compared in \d+\.\d s \(50 records, fingerprints from the manifest\)$/m);
+    expect(r.stdout).toMatch(/^✓ mongo: restored into scratch and compared in \d+\.\d s \(50 records; compared with the content fingerprints recorded at backup\)$/m);
     expect(r.stdout).toContain(`Restore drill of cli-${id} passed`);
     const { databases } = await mongo.db('admin').admin().listDatabases({ nameOnly: true });
     expect(databases.map((d) => d.name)).not.toContain(`drill_${db}`);

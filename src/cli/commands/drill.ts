@@ -30,9 +30,10 @@ export async function drillCommand(rt: Runtime, label: string | undefined, o: Dr
       { backup: rt.deps, redis: conn.redis, history: conn.history, targets, lockWaitMs: o.waitLock * 1000, onFinished: (r) => metrics.drill(r) },
       { runId: `drill-${Date.now()}`, requestedBy: `cli:${process.env['USER'] ?? 'unknown'}`, ...(label ? { label } : {}), onProgress: (s, m) => process.stderr.write(`${s}: ${m}\n`) },
     );
+    const HOW = { manifest: 'content fingerprints recorded at backup', archive: 'checksums of the archive\'s own index', counts: 'counts recorded at backup' } as const;
     for (const s of result.stores) {
       const secs = `${(s.durationMs / 1000).toFixed(1)} s`;
-      process.stdout.write(s.ok ? `✓ ${s.store}: restored into scratch and compared in ${secs} (${s.records} records, fingerprints from the ${s.compared})\n` : `✗ ${s.store}: ${s.difference ?? 'failed'}\n`);
+      process.stdout.write(s.ok ? `✓ ${s.store}: restored into scratch and compared in ${secs} (${s.records} records; compared with the ${HOW[s.compared]})\n` : `✗ ${s.store}: ${s.difference ?? 'failed'}\n`);
     }
     for (const l of result.leftoversRemoved) process.stdout.write(`removed a leftover of an earlier drill: ${l}\n`);
     if (result.reason) process.stdout.write(`! ${result.reason}\n`);
