@@ -78,3 +78,29 @@ describe('scratch-name guard for Elasticsearch and InfluxDB', () => {
     expect(() => createInfluxTarget(testConfig({ INFLUX_DATABASE: 'x', METRICS_DATABASE: 'drill_x' })).checkNames()).toThrow(/"drill_x" is also a configured live name/);
   });
 });
+
+describe('restore drill of PostgreSQL', () => {
+  it('restores each database as drill_<db>, compares rows per table, drops it; live rows unchanged', async () => {
+    const { pgQuery, uniqueDb } = await import('../helpers/postgres.ts');
+    const db = uniqueDb('pgdrill');
+    const env = await makeDrillEnv({ BACKUP_STORES: 'postgres', POSTGRES_DATABASES: db, POSTGRES_RESTORE_SCHEMAS: 'all', METRICS: 'off' });
+    try {
+      await pgQuery(env.config, 'postgres', `CREATE DATABASE "${db}"`);
+      await pgQuery(env.config, db, 'CREATE SCHEMA app');
+      await pgQuery(env.config, db, 'CREATE TABLE app.event (id serial primary key, name text)');
+      await pgQuery(env.config, db, "INSERT INTO app.event (name) SELECT 'e' || g FROM generate_series(1, 35) g");
+      const label = await backupSet(env, `pg-${env.id}`);
+      const r = await env.drill(label);
+      expect(r.outcome, JSON.stringify(r)).toBe('ok');
+      expect(r.stores.map((s) => [s.store, s.ok, s.records])).toEqual([['postgres', true, 35]]);
+      const dbs = (await pgQuery<{ datname: string }>(env.config, 'postgres', 'SELECT datname FROM pg_database')).map((x) => x.datname);
+      expect(dbs).toContain(db);
+      expect(dbs).not.toContain(`drill_${db}`);
+      expect((await pgQuery<{ n: string }>(env.config, db, 'SELECT count(*) AS n FROM app.event'))[0]?.n).toBe('35');
+    } finally {
+      await pgQuery(env.config, 'postgres', `DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+      await pgQuery(env.config, 'postgres', `DROP DATABASE IF EXISTS "drill_${db}" WITH (FORCE)`).catch(() => undefined);
+      await env.close();
+    }
+  }, 300_000);
+});

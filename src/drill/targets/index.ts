@@ -7,6 +7,7 @@ import { createFoldersTarget } from './folders.ts';
 import { createInfluxTarget } from './influxdb.ts';
 import { createMinioTarget } from './minio.ts';
 import { createMongoTarget } from './mongo.ts';
+import { createPostgresTarget } from './postgres.ts';
 
 const FACTORIES: Partial<Record<StoreName, (config: Config) => DrillTarget>> = {
   mongo: createMongoTarget,
@@ -14,6 +15,7 @@ const FACTORIES: Partial<Record<StoreName, (config: Config) => DrillTarget>> = {
   folders: createFoldersTarget,
   influxdb: createInfluxTarget,
   elasticsearch: createElasticsearchTarget,
+  postgres: createPostgresTarget,
 };
 
 export function createDrillTargets(config: Config): DrillTarget[] {
