@@ -57,7 +57,7 @@ export interface RestoreRequest {
 }
 
 export interface StatusInfo {
-  running: Array<{ id: string; kind: 'backup' | 'restore'; label: string; startedAt: string }>;
+  running: Array<{ id: string; kind: 'backup' | 'restore' | 'drill'; label: string; startedAt: string }>;
   lastComplete: SetSummary | undefined;
   nextRun: string | undefined;
   lock: { holder: string; since: string } | undefined;
