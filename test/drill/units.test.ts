@@ -90,3 +90,29 @@ describe('staging auto-restore start-up rule', () => {
     expect(loadConfig({ BACKUP_ROOT: '/tmp/x', DEPLOYMENT_NAME: 'farajaland-prod' }).env.STAGING_AUTO_RESTORE).toBe(false);
   });
 });
+
+describe('when the nightly drill runs, and its Slack line', async () => {
+  const { drillDue } = await import('../../src/drill/after-backup.ts');
+  const { drillMessage } = await import('../../src/drill/message.ts');
+  const base = { runId: 'r', label: '2026-12-06', startedAt: '', finishedAt: '', leftoversRemoved: [], durationMs: 660_000 };
+
+  it('runs after a successful scheduled backup: every night, or on Sunday nights in the deployment\'s zone', () => {
+    const sundayKampala = new Date('2026-12-06T00:30:00+03:00');
+    const saturdayKampala = new Date('2026-12-05T23:30:00+03:00');
+    expect(drillDue('nightly', 'schedule', 'ok', saturdayKampala, 'Africa/Kampala')).toBe(true);
+    expect(drillDue('weekly', 'schedule', 'ok', sundayKampala, 'Africa/Kampala')).toBe(true);
+    expect(drillDue('weekly', 'schedule', 'ok', saturdayKampala, 'Africa/Kampala')).toBe(false);
+    expect(drillDue('nightly', 'manual', 'ok', saturdayKampala, 'UTC')).toBe(false);
+    expect(drillDue('nightly', 'schedule', 'partial', saturdayKampala, 'UTC')).toBe(false);
+    expect(drillDue('off', 'schedule', 'ok', saturdayKampala, 'UTC')).toBe(false);
+  });
+
+  it('says the time per store when it passes, and pages on-call naming the store when it fails or cannot run', () => {
+    const ok = drillMessage({ ...base, outcome: 'ok', stores: [{ store: 'mongo', ok: true, durationMs: 360_000, records: 1, bytes: 1, compared: 'manifest' }, { store: 'elasticsearch', ok: true, durationMs: 120_000, records: 1, bytes: 0, compared: 'counts' }] }, ['Drill time   ▄  11 min'], 'S0ONCALL');
+    expect(ok).toBe(':white_check_mark: Restore drill of 2026-12-06 ✓ 11 min (mongo 6 min, elasticsearch 2 min)\nLast 14 nights:\n```\nDrill time   ▄  11 min\n```');
+    const failed = drillMessage({ ...base, outcome: 'failed', stores: [{ store: 'minio', ok: false, durationMs: 1000, records: 0, bytes: 0, compared: 'archive', difference: 'object "a" does not match its checksum' }] }, [], 'S0ONCALL');
+    expect(failed).toBe(':rotating_light: <!subteam^S0ONCALL> Restore drill of 2026-12-06 ✗ FAILED — minio: object "a" does not match its checksum');
+    const refused = drillMessage({ ...base, outcome: 'skipped', stores: [], reason: 'Restore drill not started: not enough free space for the mongo scratch copy on the MongoDB server: needs about 9 GB, 2 GB free.' }, [], undefined);
+    expect(refused).toBe(':rotating_light: Restore drill of 2026-12-06 not run: not enough free space for the mongo scratch copy on the MongoDB server: needs about 9 GB, 2 GB free.');
+  });
+});
