@@ -87,11 +87,27 @@ async function runBackup(label: string | undefined, command: SlashCommand, respo
   }
 }
 
+/** `/backup drill [label]`: a restore drill into scratch targets (operators), reported in the request's thread. */
+async function runDrill(label: string | undefined, command: SlashCommand, respond: RespondFn, deps: SlackDeps): Promise<string> {
+  const user = command.user_id;
+  if (!(await deps.roles.has(user, 'operator'))) {
+    await ephemeral(respond, refusal('Starting a restore drill', 'operator'));
+    return 'refused: not an operator';
+  }
+  const shown = label ?? 'the newest complete set';
+  const root = await deps.client.chat.postMessage({ channel: command.channel_id, text: `:test_tube: Restore drill of ${shown} queued by <@${user}>: it restores into scratch copies beside the live data, compares, and removes them. Live data is not touched.` });
+  if (!root.ts) throw new Error('Slack did not return the message timestamp');
+  const { jobId } = await deps.core.enqueueBackup({ ...(label ? { label } : {}), requestedBy: user, report: { channel: command.channel_id, threadTs: root.ts }, drill: true });
+  return `queued ${jobId}`;
+}
+
 async function handle(command: SlashCommand, respond: RespondFn, deps: SlackDeps): Promise<void> {
   const words = command.text.trim().split(/\s+/).filter((w) => w !== '');
   const first = words[0];
   let outcome: string;
-  if (words.length > 1 || (first !== undefined && !isSub(first) && !LABEL.test(first))) {
+  if (first === 'drill' && words.length <= 2 && (words[1] === undefined || LABEL.test(words[1]))) {
+    outcome = await runDrill(words[1], command, respond, deps);
+  } else if (words.length > 1 || (first !== undefined && !isSub(first) && !LABEL.test(first))) {
     await ephemeral(respond, plain(`:question: \`/backup ${echo(command.text)}\` is not something I understand. A label is one word of letters, digits, \`.\`, \`_\` or \`-\`.\n${backupHelp().text}`));
     outcome = 'refused: bad input';
   } else if (first !== undefined && likelyTypo(first)) {

@@ -181,6 +181,21 @@ export const envSchema = z.object({
   APPROVAL_EXPIRY_MINUTES: positiveInt.default(30),
   ALLOW_SELF_APPROVAL: bool.default('false'),
 
+  /** The restore drill (src/drill): after the nightly backup every night, on Sunday nights, or never. */
+  DRILL_SCHEDULE: z.enum(['nightly', 'weekly', 'off']).default('nightly'),
+  /** Scratch space assumed per byte of the set's uncompressed size; the drill refuses to start below it. */
+  DRILL_SPACE_FACTOR: z.coerce.number().positive().default(2),
+  DRILL_TIMEOUT_MINUTES: z.coerce.number().positive().default(60),
+  /** `offsite`: a staging bot restores production's newest offsite set onto its own live stores. */
+  DRILL_SOURCE: z.enum(['local', 'offsite']).default('local'),
+  /** Staging only: that scheduled restore runs without the two approvals. Refused on a production-looking configuration. */
+  STAGING_AUTO_RESTORE: bool.default('false'),
+  /** A name for this deployment (e.g. `farajaland-staging`); STAGING_AUTO_RESTORE needs it to say staging/qa/test/dev/demo. */
+  DEPLOYMENT_NAME: z.string().min(1).optional(),
+  /** Run figures go to this InfluxDB database (created if missing) on INFLUX_URL; empty METRICS=off disables. */
+  METRICS_DATABASE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('crvs_backup'),
+  METRICS: z.enum(['on', 'off']).default('on'),
+
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -9,6 +9,7 @@ import { redactText, redactUrl, registerSecret, registerUrlSecret } from './reda
 import { dataClearingReason } from './restore/deploy-guard.ts';
 import { PROFILES, type ProfileChoice } from './profile/profiles.ts';
 import { STORE_NAMES } from './stores/types.ts';
+import { assertStagingSafe } from './drill/staging-guard.ts';
 
 /** Variables holding URLs, whose user:password part is a secret too. */
 const URL_KEYS = ['MONGO_URL', 'POSTGRES_URL', 'REDIS_URL', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'SLACK_API_URL'] as const;
@@ -228,6 +229,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     const why = dataClearingReason(value);
     if (why) throw new ConfigError(name, `would clear the restored data: it ${why}`);
   }
+  assertStagingSafe(env);
   const repoLocation = env.ES_REPOSITORY_LOCATION ?? `${env.BACKUP_ROOT}/elasticsearch`;
   const backupTarget = sshTarget('BACKUP_SERVER', env);
   const config: Config = {

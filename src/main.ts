@@ -56,7 +56,7 @@ export async function startBot(config: Config, opts: StartOptions = {}): Promise
     connection,
     queues,
     logger,
-    backup: { backup: rt.deps, redis, history, offsite, slack: slack?.client, nextRun: () => nextNightlyRun(queues) },
+    backup: { backup: rt.deps, redis, history, offsite, slack: slack?.client, nextRun: () => nextNightlyRun(queues), enqueueRestore: (r) => core.enqueueRestore(r) },
     deadman: {
       redis,
       prefix: queues.prefix,

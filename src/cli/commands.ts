@@ -7,6 +7,7 @@ import { STORE_NAMES } from '../stores/types.ts';
 import type { AuditOptions } from './commands/audit.ts';
 import type { BackupOptions } from './commands/backup.ts';
 import type { ConfigCheckOptions } from './commands/config-check.ts';
+import type { DrillOptions } from './commands/drill.ts';
 import type { HistoryOptions } from './commands/history.ts';
 import type { JsonOption } from './commands/list.ts';
 import type { PruneOptions } from './commands/prune.ts';
@@ -103,9 +104,19 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     examples: ['OFFSITE_ENCRYPTION_KEY_FILE=key crvs-backup decrypt 2026-11-26 --root ./recovered'],
     select: (l, o) => async (rt) => (await import('./commands/decrypt.ts')).decryptCommand(rt, l, o),
   }),
+  shape<DrillOptions>({
+    name: 'drill',
+    summary: 'restore drill: restore a set into scratch databases/buckets beside the live data, compare content fingerprints, remove the scratch; needs Redis',
+    usage: '[label] [--wait-lock SECONDS]',
+    label: false,
+    optionalLabel: true,
+    options: [new Option('--wait-lock <SECONDS>', 'wait this long for a running backup or restore to finish').argParser(wholeNumber('--wait-lock', 0, 86_400, 'a number of seconds')).default(0)],
+    examples: ['crvs-backup drill', 'crvs-backup drill 2026-11-26 --wait-lock 600'],
+    select: (l, o) => async (rt) => (await import('./commands/drill.ts')).drillCommand(rt, l === '' ? undefined : l, o),
+  }),
   shape<HistoryOptions>({
     name: 'history',
-    summary: 'outcome of the recent backup and restore runs, newest first',
+    summary: 'outcome of the recent backup, restore and drill runs, newest first',
     usage: '[--limit N] [--json]',
     label: false,
     options: [new Option('--limit <N>', 'how many runs (1–1000)').argParser(wholeNumber('--limit', 1, 1000)).default(20), json()],

@@ -138,7 +138,7 @@ export function createCore(deps: CoreDeps): BotCore {
   async function status(): Promise<StatusInfo> {
     const [backups, restores] = await Promise.all([deps.queues.backup.getActive(), deps.queues.restore.getActive()]);
     const running: StatusInfo['running'] = [];
-    for (const j of backups) running.push({ id: j.id ?? '', kind: 'backup', label: j.data.label ?? '(today)', startedAt: new Date(j.processedOn ?? j.timestamp).toISOString() });
+    for (const j of backups) running.push({ id: j.id ?? '', kind: j.data.drill ? 'drill' : 'backup', label: j.data.label ?? (j.data.drill ? '(newest)' : '(today)'), startedAt: new Date(j.processedOn ?? j.timestamp).toISOString() });
     for (const j of restores) running.push({ id: j.id ?? '', kind: 'restore', label: j.data.label, startedAt: new Date(j.processedOn ?? j.timestamp).toISOString() });
     const newest = (await listManifests(config.backupRoot)).find((m) => isComplete(m.manifest));
     const lock = await currentLock(deps.redis);

@@ -42,6 +42,8 @@ export interface BackupRequest {
   requestedBy: string;
   /** Where to report progress (Slack thread), when asked from Slack. */
   report?: { channel: string; threadTs?: string };
+  /** Only the restore drill of the set (label, or the newest complete one), no backup. */
+  drill?: boolean;
 }
 
 export interface RestoreRequest {
@@ -58,7 +60,7 @@ export interface RestoreRequest {
 }
 
 export interface StatusInfo {
-  running: Array<{ id: string; kind: 'backup' | 'restore'; label: string; startedAt: string }>;
+  running: Array<{ id: string; kind: 'backup' | 'restore' | 'drill'; label: string; startedAt: string }>;
   lastComplete: SetSummary | undefined;
   nextRun: string | undefined;
   lock: { holder: string; since: string } | undefined;
@@ -66,7 +68,7 @@ export interface StatusInfo {
 
 export interface HistoryEntry {
   id: string;
-  kind: 'backup' | 'restore';
+  kind: 'backup' | 'restore' | 'drill';
   label: string;
   startedAt: string;
   finishedAt: string | undefined;

@@ -11,7 +11,7 @@ export const DEFAULT_HISTORY_LIMIT = 200;
 
 const entrySchema = z.object({
   id: z.string(),
-  kind: z.enum(['backup', 'restore']),
+  kind: z.enum(['backup', 'restore', 'drill']),
   label: z.string(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),

@@ -12,6 +12,7 @@ import { backupJobSchema, restoreJobSchema, type BackupJobData } from './schemas
 export function backupJobId(req: BackupRequest, now: Date): string {
   const parts = [req.requestedBy, req.label ?? '', (req.stores ?? []).join(','), req.report?.channel ?? '', req.report?.threadTs ?? ''];
   if (!req.report?.threadTs && !req.label) parts.push(now.toISOString().slice(0, 16));
+  if (req.drill) return `drill-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24)}`;
   return `backup-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24)}`;
 }
 
@@ -22,6 +23,7 @@ export async function enqueueBackup(queues: Queues, req: BackupRequest, now: Dat
     stores: req.stores,
     requestedBy: req.requestedBy,
     report: req.report,
+    ...(req.drill ? { drill: true } : {}),
   });
   const jobId = backupJobId(req, now);
   await queues.backup.add('manual', data, { jobId });

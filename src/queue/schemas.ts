@@ -13,6 +13,8 @@ export const backupJobSchema = z.object({
   stores: z.array(storeName).min(1).optional(),
   requestedBy: z.string().min(1),
   report: z.object({ channel: z.string().min(1), threadTs: z.string().min(1).optional() }).optional(),
+  /** A restore drill only (src/drill), no backup. */
+  drill: z.boolean().optional(),
 });
 export type BackupJobData = z.infer<typeof backupJobSchema>;
 

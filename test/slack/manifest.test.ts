@@ -44,7 +44,7 @@ describe('manifest.yml', () => {
 
   it('has the usage hints users see and only the scopes the code uses', () => {
     const hints = Object.fromEntries(manifest.features.slash_commands.map((c) => [c.command, c.usage_hint]));
-    expect(hints).toEqual({ '/backup': '[label] | status | list | history | help', '/restore': '<date|label>' });
+    expect(hints).toEqual({ '/backup': '[label] | drill [label] | status | list | history | help', '/restore': '<date|label>' });
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'usergroups:read', 'users:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
   });

@@ -21,6 +21,7 @@ export function backupHelp(): SlackMessage {
       '*/backup status* — running jobs, the lock, the last complete set, the next scheduled run',
       '*/backup list* — backup sets here and on the backup server',
       '*/backup history* — the last runs and their outcome',
+      '*/backup drill* `[label]` — restore drill: restore a set into scratch copies beside the live data, compare, remove (live data untouched)',
       '*/restore* `<date|label>` — ask to restore a set; needs approval by two approvers',
     ].join('\n'),
   );

@@ -106,7 +106,7 @@ export async function deleteSnapshot(client: Client, repository: string, snapsho
 }
 
 /** Starts restoring `indices` of a snapshot (global state untouched); the caller waits for recovery. */
-export async function startRestore(client: Client, repository: string, snapshot: string, indices: string[]): Promise<void> {
+export async function startRestore(client: Client, repository: string, snapshot: string, indices: string[], rename?: { pattern: string; replacement: string }): Promise<void> {
   const res = await call(`restoring snapshot ${snapshot}`, () =>
     client.snapshot.restore({
       repository,
@@ -114,6 +114,8 @@ export async function startRestore(client: Client, repository: string, snapshot:
       indices: indices.join(','),
       include_global_state: false,
       wait_for_completion: false,
+      // The restore drill restores under other names (scratch indices beside the live ones).
+      ...(rename ? { rename_pattern: rename.pattern, rename_replacement: rename.replacement, include_aliases: false } : {}),
     }),
   );
   if (res.accepted === false) throw new StoreError(STORE, `the restore of ${snapshot} was not accepted`);

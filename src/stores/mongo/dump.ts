@@ -11,6 +11,7 @@ import { createGzip } from 'node:zlib';
 import type { MongoClient } from 'mongodb';
 import { archiveChunks, type ArchiveWriteStats, type NamespaceSource } from './archive-writer.ts';
 import { listNamespaces } from './namespaces.ts';
+import { createContentHash, type ContentHash } from '../../drill/fingerprint.ts';
 
 export interface DumpResult {
   bytes: number;
@@ -23,6 +24,8 @@ export interface DumpResult {
   /** True when the server has no such database (backed up as an empty archive). */
   missing: boolean;
   uncompressedBytes: number;
+  /** Order-independent content fingerprint per collection (src/drill/fingerprint.ts), for the restore drill. */
+  fingerprints: Record<string, string>;
 }
 
 export interface DumpOptions {
@@ -54,12 +57,15 @@ export async function dumpDatabase(client: MongoClient, dbName: string, file: st
   const timeseries = infos.find((i) => i.type === 'timeseries');
   if (timeseries) throw new Error(`${dbName}.${timeseries.collectionName} is a time-series collection, which this tool cannot back up`);
 
+  const hashes = new Map<string, ContentHash>();
   const sources: NamespaceSource[] = infos.map((info) => {
     const source: NamespaceSource = { db: dbName, collection: info.collectionName, info };
     if (info.type === 'collection') {
+      const hash = createContentHash();
+      hashes.set(`${dbName}.${info.collectionName}`, hash);
       // raw:true hands over each document's BSON bytes untouched: no decode/encode, exact types.
       source.documents = () =>
-        db.collection(info.collectionName).find({}, { raw: true, batchSize: 1000 }) as unknown as AsyncIterable<Uint8Array>;
+        hashed(db.collection(info.collectionName).find({}, { raw: true, batchSize: 1000 }) as unknown as AsyncIterable<Uint8Array>, hash);
     }
     return source;
   });
@@ -89,7 +95,15 @@ export async function dumpDatabase(client: MongoClient, dbName: string, file: st
     indexes: infos.reduce((n, i) => n + i.indexes.length, 0),
     missing,
     uncompressedBytes: stats.bytes,
+    fingerprints: Object.fromEntries([...hashes].map(([ns, h]) => [ns, h.digest()])),
   };
+}
+
+async function* hashed(docs: AsyncIterable<Uint8Array>, hash: ContentHash): AsyncGenerator<Uint8Array> {
+  for await (const d of docs) {
+    hash.add(d);
+    yield d;
+  }
 }
 
 /** Wraps the archive generator to report each finished collection. */

@@ -16,6 +16,7 @@ import { dumpDatabase } from './dump.ts';
 import { countCollections } from './namespaces.ts';
 import { mapLimit } from '../../parallel.ts';
 import { restoreArchive } from './restore.ts';
+import { encodeFingerprints } from '../../drill/fingerprint.ts';
 
 /** Archives (one per database) verified or loaded at once: two keep both cores busy without starving the server. */
 const PARALLEL_ARCHIVES = 2;
@@ -110,6 +111,7 @@ export function createMongoAdapter(config: Config, logger?: Logger): StoreAdapte
             uncompressedBytes: r.uncompressedBytes,
           };
           if (r.views.length > 0) meta['views'] = r.views;
+          meta['fingerprints'] = encodeFingerprints(r.fingerprints);
           // A configured database the server lacks is a failure, named: never a silently empty file.
           if (r.missing) throw new StoreError('mongo', `the server has no database "${db}" (MONGO_DATABASES, or the OpenCRVS version's list): nothing of it could be backed up`);
           artifacts.push({ store: 'mongo', path, kind: 'file', bytes: r.bytes, sha256: r.sha256, counts: r.counts, durationMs: Date.now() - started, meta });

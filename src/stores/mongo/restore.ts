@@ -14,6 +14,8 @@ export interface RestoreOptions {
   databases?: string[];
   batchSize?: number;
   onCollection?: (ns: string, count: number) => void;
+  /** Restore each database under another name (the restore drill's scratch databases); default: as named in the archive. */
+  renameDb?: (db: string) => string;
 }
 
 /** Thrown when the server refuses part of a restore; the message names the collection or index. */
@@ -44,15 +46,17 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function createCollections(client: MongoClient, plan: ArchiveCollection[]): Promise<void> {
+type Target = (db: string) => string;
+
+async function createCollections(client: MongoClient, plan: ArchiveCollection[], to: Target): Promise<void> {
   for (const c of plan.filter((p) => p.info.type === 'collection')) {
-    await step(`creating ${c.ns}`, () => client.db(c.db).command({ create: c.collection, ...c.info.options }));
+    await step(`creating ${c.ns}`, () => client.db(to(c.db)).command({ create: c.collection, ...c.info.options }));
   }
 }
 
-async function createViewsAndIndexes(client: MongoClient, plan: ArchiveCollection[]): Promise<void> {
+async function createViewsAndIndexes(client: MongoClient, plan: ArchiveCollection[], to: Target): Promise<void> {
   for (const c of plan) {
-    const db: Db = client.db(c.db);
+    const db: Db = client.db(to(c.db));
     if (c.info.type === 'view') {
       await step(`creating view ${c.ns}`, () => db.command({ create: c.collection, ...c.info.options }));
       continue;
@@ -75,9 +79,10 @@ export async function restoreArchive(
   // The oplog (db "") is only replayed by mongorestore --oplogReplay; admin/config/local are the
   // server's own and are never dropped or written here.
   const plan = verified.collections.filter((c) => isDumpable(c.collection) && !SERVER_DATABASES.has(c.db));
+  const to: Target = opts.renameDb ?? ((db) => db);
   const dbs = new Set([...(opts.databases ?? []), ...plan.map((c) => c.db)].filter((d) => !SERVER_DATABASES.has(d)));
-  for (const name of dbs) await step(`dropping database ${name}`, () => client.db(name).dropDatabase());
-  await createCollections(client, plan);
+  for (const name of dbs) await step(`dropping database ${to(name)}`, () => client.db(to(name)).dropDatabase());
+  await createCollections(client, plan, to);
 
   const batchSize = opts.batchSize ?? 1000;
   const batches = new Map<string, { c: ArchiveCollection; docs: Document[]; bytes: number }>();
@@ -92,7 +97,7 @@ export async function restoreArchive(
     const docs = b.docs;
     batches.set(ns, { c: b.c, docs: [], bytes: 0 });
     opts.signal.throwIfAborted();
-    const p = step(`inserting into ${ns}`, () => client.db(b.c.db).collection(b.c.collection).insertMany(docs, { ordered: false }))
+    const p = step(`inserting into ${ns}`, () => client.db(to(b.c.db)).collection(b.c.collection).insertMany(docs, { ordered: false }))
       .then(() => {
         inserted.set(ns, (inserted.get(ns) ?? 0) + docs.length);
       })
@@ -130,14 +135,14 @@ export async function restoreArchive(
   for (const ns of batches.keys()) void flush(ns);
   await settle(0);
   for (const c of plan) if (c.info.type === 'collection') opts.onCollection?.(c.ns, inserted.get(c.ns) ?? 0);
-  await createViewsAndIndexes(client, plan);
+  await createViewsAndIndexes(client, plan, to);
 
   const counts: Record<string, number> = {};
   const wrong: string[] = [];
   // The `count` command: exact right after a restore (nothing else writes), and answered from
   // collection metadata on MongoDB instead of a scan of every document (FerretDB scans: a few at once).
   const collections = plan.filter((c) => c.info.type === 'collection');
-  const found = await mapLimit(collections, 4, async (c) => Number(((await client.db(c.db).command({ count: c.collection })) as { n?: number }).n ?? -1));
+  const found = await mapLimit(collections, 4, async (c) => Number(((await client.db(to(c.db)).command({ count: c.collection })) as { n?: number }).n ?? -1));
   collections.forEach((c, i) => {
     const n = found[i] ?? -1;
     counts[c.ns] = n;

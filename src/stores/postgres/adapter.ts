@@ -46,6 +46,8 @@ function safeName(db: string): string {
 
 export interface PostgresAdapterDeps {
   executor?: Executor;
+  /** Restore each database under another name (the restore drill's scratch databases); counts stay keyed by the set's names. */
+  renameDb?: (db: string) => string;
 }
 
 export function createPostgresAdapter(config: Config, logger?: Logger, deps: PostgresAdapterDeps = {}): StoreAdapter {
@@ -203,7 +205,8 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
       }
       const counts: Counts = {};
       for (const a of dumps) {
-        const db = safeName(databaseOf(a) as string);
+        const live = safeName(databaseOf(a) as string);
+        const db = safeName(deps.renameDb ? deps.renameDb(live) : live);
         const toc = tocs.get(a) as TocSummary;
         const started = Date.now();
         try {
@@ -230,7 +233,7 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
               for (const sql of statements) await c.query(sql);
             });
           }
-          Object.assign(counts, await conn.withClient(db, (c) => countTables(c, db, restoresSchema)));
+          Object.assign(counts, await conn.withClient(db, (c) => countTables(c, live, restoresSchema)));
           logger?.info({ db, ms: Date.now() - started }, 'postgres database restored');
         } catch (err) {
           if (ctx.signal.aborted) throw err;
