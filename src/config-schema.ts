@@ -126,6 +126,20 @@ export const envSchema = z.object({
    * Swarm service) takes its job back this long after it died, at the latest 1.5× this.
    */
   RESTORE_JOB_LOCK_SECONDS: z.coerce.number().min(2).default(120),
+  /** Where OpenCRVS runs: Docker Swarm (over SSH to the manager) or Kubernetes (through its API). */
+  PLATFORM: z.enum(['swarm', 'kubernetes']).default('swarm'),
+  /** Kubernetes: the namespace of the OpenCRVS release. */
+  KUBE_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('opencrvs'),
+  /** Kubernetes: a kubeconfig file; absent: the pod's service account (in-cluster). */
+  KUBECONFIG: z.string().min(1).optional(),
+  /** Kubernetes: narrows the application Deployments/StatefulSets (a label selector, e.g. app.kubernetes.io/instance=opencrvs). */
+  KUBE_APP_SELECTOR: z.string().min(1).optional(),
+  /** Kubernetes: the migration hook Jobs, in the order Helm runs them. */
+  KUBE_MIGRATION_JOBS: list.default('data-migration,data-migration-analytics,data-migration-legacy'),
+  /** Kubernetes: the Job that rebuilds Elasticsearch after the migrations (`none`: no such Job). */
+  KUBE_REINDEX_JOB: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('elasticsearch-reindex'),
+  /** Kubernetes: the redeploy command (e.g. helm upgrade … --reuse-values), run by the bot; absent: a rollout restart. */
+  KUBE_REDEPLOY_COMMAND: z.string().min(1).optional(),
   MIGRATION_SERVICE: z.string().regex(/^[A-Za-z0-9][\w.-]*$/).default('opencrvs_migration'),
   MIGRATION_TIMEOUT_HOURS: z.coerce.number().positive().default(12),
   MIGRATION_POLL_SECONDS: z.coerce.number().positive().default(10),

@@ -17,7 +17,7 @@ import { verifySet } from '../backup/verify-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
-import { createSwarmPlatform, type Platform } from '../platform/index.ts';
+import { createKubernetesPlatform, createSwarmPlatform, type Platform } from '../platform/index.ts';
 import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
 import { restoreResultCard } from '../slack/blocks/approval-card.ts';
@@ -137,6 +137,10 @@ function preflight(deps: RestoreJobDeps): Platform | undefined {
   if (!config.restore.redeploy) return undefined;
   assertSafeRedeploy(config.restore);
   if (deps.platform) return deps.platform;
+  if (config.restore.platform === 'kubernetes') {
+    const r = config.restore;
+    return createKubernetesPlatform({ settings: r.kube, keep: r.quiesceKeep, deployCommand: r.deployCommand, dockerRestartCommand: r.dockerRestartCommand, pollMs: deps.redeployPollMs });
+  }
   let exec = deps.manager;
   if (!exec) {
     if (!config.manager) throw new ConfigError('MANAGER_HOST', 'is required to redeploy after a restore (or set REDEPLOY_AFTER_RESTORE=false)');

@@ -64,14 +64,14 @@ export function platformContract(name: string, setup: () => Promise<ContractTarg
     it('restarts the engine: it answers again, the node is ready, and its uptime says it restarted', async () => {
       const t = await setup();
       try {
-        const before = await t.platform.engineUptimeMs();
+        const before = await t.platform.engine!.uptimeMs();
         await new Promise((r) => setTimeout(r, 1100));
         const started = Date.now();
-        await t.platform.restartEngine({ timeoutMs: 90_000 });
-        const after = await t.platform.engineUptimeMs();
+        await t.platform.engine!.restart({ timeoutMs: 90_000 });
+        const after = await t.platform.engine!.uptimeMs();
         expect(after).toBeLessThanOrEqual(Date.now() - started + 1500);
         expect(after).toBeLessThan(before + (Date.now() - started));
-        await t.platform.waitEngineReady({ timeoutMs: 10_000 });
+        await t.platform.engine!.waitReady({ timeoutMs: 10_000 });
         // The swarm survived: the stack is still there.
         expect((await t.platform.stackServices()).length).toBe(11);
       } finally {
