@@ -13,6 +13,9 @@ export const REPLICAS_ANNOTATION = 'crvs-backup-bot/replicas-before-quiesce';
 /** The annotation `kubectl rollout restart` sets; a new value rolls the pods. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 
+/** Workloads named crvs-backup… are the bot's own (deploy/kubernetes/). */
+const BOT_PREFIX = 'crvs-backup';
+
 export type WorkloadKind = 'deployment' | 'statefulset';
 
 /** One Deployment or StatefulSet, as the platform needs it. */
@@ -73,7 +76,8 @@ function toWorkload(kind: WorkloadKind, o: V1Deployment | V1StatefulSet): Worklo
 export async function listWorkloads(s: WorkloadScope): Promise<Workload[]> {
   const q = { namespace: s.namespace, labelSelector: s.labelSelector || undefined };
   const [deps, sets] = await Promise.all([s.apps.listNamespacedDeployment(q), s.apps.listNamespacedStatefulSet(q)]);
-  const keep = s.keep.map((k) => k.toLowerCase());
+  // The bot's own Deployment and Redis (deploy/kubernetes/) may share the namespace: never stopped.
+  const keep = [...s.keep.map((k) => k.toLowerCase()), BOT_PREFIX];
   return [...deps.items.map((d) => toWorkload('deployment', d)), ...sets.items.map((x) => toWorkload('statefulset', x))]
     .filter((w) => !keep.some((k) => w.name.toLowerCase().includes(k)))
     .sort((a, b) => a.id.localeCompare(b.id));

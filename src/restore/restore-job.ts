@@ -7,6 +7,7 @@
  * failure stops at that step and reports each store's state and the safety backup's label.
  */
 import type { Redis } from 'ioredis';
+import type { RestoreConfig } from '../config.ts';
 import type { BackupDeps } from '../backup/deps.ts';
 import { preRestoreLabel } from '../backup/labels.ts';
 import { isComplete, readManifest } from '../backup/manifest.ts';
@@ -131,6 +132,14 @@ async function restoreStores(run: Run, stores: StoreName[]): Promise<void> {
   });
 }
 
+/** Kubernetes has no engine restart, and its reindex Job is part of the migration watch. */
+function shownOn(r: RestoreConfig, step: StepName): boolean {
+  const kube = r.platform === 'kubernetes';
+  if (step === 'docker-restart') return !kube;
+  if (step === 'reindex') return r.reindex.enabled && !(kube && r.kube.reindexJob);
+  return true;
+}
+
 /** Checks that can refuse the restore before anything is touched. Returns the platform to redeploy on. */
 function preflight(deps: RestoreJobDeps): Platform | undefined {
   const { config } = deps.backup;
@@ -214,7 +223,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     'safety-backup',
     ...(quiesces ? (['quiesce'] as StepName[]) : []),
     ...stores.map((s) => `restore:${s}` as StepName),
-    ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => s !== 'reindex' || config.restore.reindex.enabled) : []),
+    ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => shownOn(config.restore, s)) : []),
   ];
   const board = createStatusBoard({ label: req.label, steps: stepsShown, checkpoint: cp, poster: deps.poster, logger, throttleMs: config.restore.migrationProgressMs });
   const run: Run = { deps, req, cp, board, signal: opts.signal };
