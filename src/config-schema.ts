@@ -45,8 +45,8 @@ export const envSchema = z.object({
   POSTGRES_DATABASES: list.default('events'),
   /** Schemas a restore brings back: `app` (what OpenCRVS v1.9 restores) or `all`. */
   POSTGRES_RESTORE_SCHEMAS: list.default('app'),
-  /** Where pg_dump / pg_restore run: local, docker:<container> (the server's own), or ssh. */
-  POSTGRES_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  /** Where pg_dump / pg_restore run: local, docker:<container> (the server's own), pod:<namespace>/<pod>[:<container>], or ssh. */
+  POSTGRES_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+|pod:[a-z0-9-]+\/[a-z0-9.-]+(:[a-z0-9-]+)?)$/).default('local'),
   /** host:port as the tools see the server, when it differs from POSTGRES_URL's (e.g. in its container). */
   POSTGRES_TOOLS_ADDRESS: z.string().regex(/^[\w.-]+(:\d+)?$/).optional(),
   /** Folders the `folders` store tars; default: the profile's (`/data/vsexport`). */
@@ -73,8 +73,8 @@ export const envSchema = z.object({
   INFLUX_PASSWORD: z.string().optional(),
   INFLUX_DATABASE: z.string().min(1).default('ocrvs'),
   INFLUX_RPC_ADDRESS: z.string().min(1).default('127.0.0.1:8088'),
-  /** Where `influxd backup/restore` runs: local, docker:<container>, or ssh (the manager node). */
-  INFLUX_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  /** Where `influxd backup/restore` runs: local, docker:<container>, pod:<namespace>/<pod>[:<container>], or ssh (the manager node). */
+  INFLUX_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+|pod:[a-z0-9-]+\/[a-z0-9.-]+(:[a-z0-9-]+)?)$/).default('local'),
   INFLUXD_BIN: z.string().min(1).default('influxd'),
 
   MINIO_URL: z.string().url().default('http://127.0.0.1:9000'),
@@ -85,7 +85,7 @@ export const envSchema = z.object({
   MINIO_DATA_DIR: z.string().min(1).optional(),
   MINIO_RESTART_COMMAND: z.string().min(1).optional(),
   /** Where legacy data-folder restores run (the MinIO host): local, docker:<container>, or ssh. */
-  MINIO_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  MINIO_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+|pod:[a-z0-9-]+\/[a-z0-9.-]+(:[a-z0-9-]+)?)$/).default('local'),
 
   BACKUP_SERVER_HOST: z.string().min(1).optional(),
   BACKUP_SERVER_PORT: port.default(22),

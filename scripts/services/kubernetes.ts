@@ -117,6 +117,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         // The node address is loopback, which the kubernetes Service's endpoints may not carry.
         '--endpoint-reconciler-type=none',
         '--profiling=false',
+        '--kubelet-preferred-address-types=InternalIP',
         `--cert-dir=${join(ctx.dataDir, 'pki')}`,
       ],
       { logFile: join(logs, 'kube-apiserver.log') },
@@ -134,10 +135,23 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       ),
     );
     pids.push(spawnDaemon(bin('kube-scheduler'), [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0'], { logFile: join(logs, 'kube-scheduler.log') }));
+    // kwok also serves the node's kubelet API (exec) on loopback: the API server reaches it there.
+    const kubeletPort = await ctx.freePort();
     pids.push(
       spawnDaemon(
         bin('kwok'),
-        [`--kubeconfig=${kubeconfig}`, `--config=${join(import.meta.dirname, 'kubernetes', 'kwok-stages.yaml')}`, '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', '--cidr=10.0.0.1/24', '--node-ip=10.0.0.1'],
+        [
+          `--kubeconfig=${kubeconfig}`,
+          `--config=${join(import.meta.dirname, 'kubernetes', 'kwok-stages.yaml')}`,
+          '--manage-all-nodes=false',
+          '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+          '--cidr=10.0.0.1/24',
+          '--node-ip=127.0.0.1',
+          `--node-port=${kubeletPort}`,
+          `--server-address=127.0.0.1:${kubeletPort}`,
+          `--tls-cert-file=${p.serverCert}`,
+          `--tls-private-key-file=${p.serverKey}`,
+        ],
         { logFile: join(logs, 'kwok.log'), env: { ...process.env, HOME: ctx.dataDir } },
       ),
     );
