@@ -40,7 +40,7 @@ async function install(ctx: ServiceContext): Promise<void> {
 }
 
 /** One HTTPS call to the API server as the admin; resolves with status and body. */
-function call(server: string, p: Pki, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+function call(server: string, p: Pki, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${server}${path}`,
@@ -49,7 +49,7 @@ function call(server: string, p: Pki, method: string, path: string, body?: unkno
         ca: readFileSync(p.caCert),
         cert: readFileSync(p.adminCert),
         key: readFileSync(p.adminKey),
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? {} : { 'content-type': contentType },
         timeout: 10_000,
       },
       (res) => {
@@ -168,6 +168,10 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       },
       START_TIMEOUT_MS,
     );
+    // The node was created not Ready, so admission tainted it not-ready; the node lifecycle
+    // controller (off here: nothing to evict on a fake node) would lift that taint. Lift it.
+    const untainted = await call(server, p, 'PATCH', `/api/v1/nodes/${KWOK_NODE}`, { spec: { taints: null } }, 'application/merge-patch+json');
+    if (untainted.status !== 200) throw new Error(`kubernetes: untainting the kwok node failed (${untainted.status}): ${untainted.body.slice(0, 300)}`);
     const version = (JSON.parse((await call(server, p, 'GET', '/version')).body) as { gitVersion?: string }).gitVersion ?? 'unknown';
     return {
       name: 'kubernetes',

@@ -154,8 +154,11 @@ describe('/restore on Kubernetes', () => {
     // One redeploy; the hook Jobs and the reindex Job Complete; the release runs again; the data is the set's.
     expect(readFileSync(commands, 'utf8').trim().split('\n')).toEqual(['deploy']);
     expect(thread.find((t) => t.startsWith('Migrations'))).toMatch(/^Migrations: Done/);
-    const running = await runningPods(k, namespace);
-    for (const name of [...APPS, ...DATA_STORES]) expect(running[name], name).toBe(1);
+    // Helm does not wait for the pods (no --wait): they come up shortly after.
+    await until('every pod of the release running again', 120_000, async () => {
+      const running = await runningPods(k, namespace);
+      return [...APPS, ...DATA_STORES].every((name) => running[name] === 1);
+    });
     const after = await snapshotMongo(cfg.mongo.url, dbs);
     expect(after.data).toEqual(before.data);
   });
