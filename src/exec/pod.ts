@@ -31,7 +31,10 @@ export function exitCodeOf(status: V1Status): number | undefined {
   if (status.status === 'Success') return 0;
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
   const code = Number(cause?.message);
-  return Number.isInteger(code) ? code : undefined;
+  if (cause && Number.isInteger(code)) return code;
+  // Some kubelet implementations (kwok's) say it only in the message: "… exit status 3".
+  const said = /\bexit status (\d+)\b/.exec(status.message ?? '');
+  return said ? Number(said[1]) : undefined;
 }
 
 /** The argv the exec API runs: the env wrapper first when there are variables. */
