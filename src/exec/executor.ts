@@ -5,8 +5,7 @@ import { childEnv, startLocal } from './local.ts';
 import { describeCommand } from './quote.ts';
 import { connectSsh, envPreamble, startSsh } from './ssh.ts';
 import { supervise } from './supervise.ts';
-import { parsePodSetting, startPod } from './pod.ts';
-import { KubeConfig } from '@kubernetes/client-node';
+import { parsePodSetting } from './pod-setting.ts';
 import type { ExecTarget, Executor, RunOptions, RunResult } from './types.ts';
 
 /** Builds the executor of a target. No connection is made until run(). */
@@ -35,8 +34,10 @@ export function createExecutor(target: ExecTarget): Executor {
       const where = `pod:${target.namespace}/${target.pod}${target.container ? `:${target.container}` : ''}`;
       return {
         target: where,
-        run(argv, opts) {
+        async run(argv, opts) {
           const display = `kubectl exec ${target.namespace}/${target.pod} -- ${describeCommand(nonEmpty(argv))}`;
+          // Loaded on first use: the Kubernetes client is large and most deployments never need it.
+          const [{ KubeConfig }, { startPod }] = await Promise.all([import('@kubernetes/client-node'), import('./pod.ts')]);
           const kc = new KubeConfig();
           if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
           else kc.loadFromCluster();

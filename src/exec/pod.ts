@@ -8,23 +8,11 @@ import { PassThrough, Readable } from 'node:stream';
 import { CoreV1Api, Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { ExecError } from '../errors.ts';
 import { envPreamble } from './ssh.ts';
+import type { PodRef } from './pod-setting.ts';
 import type { Started } from './supervise.ts';
 
 /** Reads NAME=value lines up to an empty line, exports them, then runs argv. */
 const ENV_WRAPPER = 'while IFS= read -r l && [ -n "$l" ]; do export "$l" || exit 125; done; exec "$@"';
-
-export interface PodRef {
-  namespace: string;
-  pod: string;
-  container: string | undefined;
-}
-
-/** `pod:<namespace>/<pod>[:<container>]` → its parts; undefined when it is not that shape. */
-export function parsePodSetting(setting: string): PodRef | undefined {
-  const m = /^pod:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::([a-z0-9]([-a-z0-9]*[a-z0-9])?))?$/.exec(setting);
-  if (!m) return undefined;
-  return { namespace: m[1] as string, pod: m[3] as string, container: m[5] };
-}
 
 /** The exit code an exec status reports (0 on Success); undefined when it says none. */
 export function exitCodeOf(status: V1Status): number | undefined {

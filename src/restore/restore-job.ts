@@ -18,7 +18,7 @@ import { verifySet } from '../backup/verify-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
-import { createKubernetesPlatform, createSwarmPlatform, type Platform } from '../platform/index.ts';
+import { createSwarmPlatform, lazyKubernetesPlatform, type Platform } from '../platform/index.ts';
 import { acquireLock, LockBusyError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
 import { restoreResultCard } from '../slack/blocks/approval-card.ts';
@@ -148,7 +148,7 @@ function preflight(deps: RestoreJobDeps): Platform | undefined {
   if (deps.platform) return deps.platform;
   if (config.restore.platform === 'kubernetes') {
     const r = config.restore;
-    return createKubernetesPlatform({ settings: r.kube, keep: r.quiesceKeep, deployCommand: r.deployCommand, dockerRestartCommand: r.dockerRestartCommand, pollMs: deps.redeployPollMs });
+    return lazyKubernetesPlatform({ settings: r.kube, keep: r.quiesceKeep, deployCommand: r.deployCommand, dockerRestartCommand: r.dockerRestartCommand, pollMs: deps.redeployPollMs });
   }
   let exec = deps.manager;
   if (!exec) {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, loadAllYaml, RbacAuthorizationV1Api, AuthorizationV1Api, CoreV1Api, type V1Role, type V1RoleBinding, type V1ServiceAccount } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKubernetesPlatform } from '../../src/platform/index.ts';
+import { createKubernetesPlatform } from '../../src/platform/kubernetes.ts';
 import { testConfig } from '../helpers/env.ts';
 import { deployRelease, kubeClients, kubeConfig, kubeEnv, namespaceName, removeNamespace, runningPods, startMigrations, until } from '../helpers/kube.ts';
 

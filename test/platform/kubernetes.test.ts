@@ -2,7 +2,7 @@
  * The Kubernetes platform passes the platform contract on the harness's real API server (etcd,
  * kube-apiserver, controller-manager, scheduler; kwok plays the node and the pods' lifecycle).
  */
-import { createKubernetesPlatform } from '../../src/platform/index.ts';
+import { createKubernetesPlatform } from '../../src/platform/kubernetes.ts';
 import { testConfig } from '../helpers/env.ts';
 import { deployRelease, kubeClients, kubeEnv, namespaceName, removeNamespace, runningPods, startMigrations } from '../helpers/kube.ts';
 import { platformContract } from './platform-contract.ts';
