@@ -35,5 +35,22 @@ if [ "${#need[@]}" -gt 0 ]; then
     (service "$svc" stop >/dev/null 2>&1 || true)
   done
 fi
-command -v go >/dev/null || { echo "Go ≥ 1.22 is required (https://go.dev) to build FerretDB, MinIO and InfluxDB for the local services" >&2; exit 1; }
+# Go builds FerretDB, MinIO, InfluxDB and the test Kubernetes cluster (which needs Go ≥ 1.26). When
+# Go is missing or older, Debian's golang (1.19) bootstraps and fetches the Go toolchain module
+# (golang.org/toolchain) from the Go module proxy; it is linked as /usr/local/bin/go.
+go_minor() { go version 2>/dev/null | sed -n 's/.*go1\.\([0-9]*\).*/\1/p'; }
+if [ "$(go_minor || true)" = "" ] || [ "$(go_minor)" -lt 26 ]; then
+  want=go1.26.8
+  say "installing Go $want (Go module proxy, bootstrapped by Debian's golang) — builds the local services and the test Kubernetes cluster"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if ! command -v go >/dev/null; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go ca-certificates
+  fi
+  dir=$(cd /tmp && GOFLAGS=-modcacherw GOTOOLCHAIN=local go mod download -json "golang.org/toolchain@v0.0.1-$want.linux-amd64" | sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p')
+  chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/* 2>/dev/null || true
+  $SUDO ln -sf "$dir/bin/go" /usr/local/bin/go
+  hash -r
+  say "Go: $(go version)"
+fi
 command -v mvn >/dev/null || { echo "Maven and a JDK 17+ are required to start Elasticsearch for the local services" >&2; exit 1; }

@@ -9,8 +9,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 started=$(date +%s%N)
 
 major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 20 ]; then
-  say "Node.js $(node --version) is too old: use Node.js 24 LTS (22 and 20 also work)"
+if [ "$major" -lt 22 ]; then
+  say "Node.js $(node --version) is too old: use Node.js 24 LTS (22 also works; the Kubernetes client needs 22+)"
   exit 1
 fi
 

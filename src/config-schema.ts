@@ -50,8 +50,8 @@ export const envSchema = z.object({
   POSTGRES_DATABASES: list.default('events'),
   /** Schemas a restore brings back: `app` (what OpenCRVS v1.9 restores) or `all`. */
   POSTGRES_RESTORE_SCHEMAS: list.default('app'),
-  /** Where pg_dump / pg_restore run: local, docker:<container> (the server's own), or ssh. */
-  POSTGRES_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  /** Where pg_dump / pg_restore run: local, docker:<container> (the server's own), pod:<namespace>/<pod>[:<container>], or ssh. */
+  POSTGRES_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+|pod:[a-z0-9-]+\/[a-z0-9.-]+(:[a-z0-9-]+)?)$/).default('local'),
   /** host:port as the tools see the server, when it differs from POSTGRES_URL's (e.g. in its container). */
   POSTGRES_TOOLS_ADDRESS: z.string().regex(/^[\w.-]+(:\d+)?$/).optional(),
   /** Folders the `folders` store tars; default: the profile's (`/data/vsexport`). */
@@ -78,8 +78,8 @@ export const envSchema = z.object({
   INFLUX_PASSWORD: z.string().optional(),
   INFLUX_DATABASE: z.string().min(1).default('ocrvs'),
   INFLUX_RPC_ADDRESS: z.string().min(1).default('127.0.0.1:8088'),
-  /** Where `influxd backup/restore` runs: local, docker:<container>, or ssh (the manager node). */
-  INFLUX_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  /** Where `influxd backup/restore` runs: local, docker:<container>, pod:<namespace>/<pod>[:<container>], or ssh (the manager node). */
+  INFLUX_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+|pod:[a-z0-9-]+\/[a-z0-9.-]+(:[a-z0-9-]+)?)$/).default('local'),
   INFLUXD_BIN: z.string().min(1).default('influxd'),
 
   MINIO_URL: z.string().url().default('http://127.0.0.1:9000'),
@@ -90,7 +90,7 @@ export const envSchema = z.object({
   MINIO_DATA_DIR: z.string().min(1).optional(),
   MINIO_RESTART_COMMAND: z.string().min(1).optional(),
   /** Where legacy data-folder restores run (the MinIO host): local, docker:<container>, or ssh. */
-  MINIO_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+)$/).default('local'),
+  MINIO_EXEC: z.string().regex(/^(local|ssh|docker:[\w.-]+|pod:[a-z0-9-]+\/[a-z0-9.-]+(:[a-z0-9-]+)?)$/).default('local'),
 
   /** Point-in-time recovery of PostgreSQL: WAL streamed by pg_receivewal through a replication slot. */
   PITR_ENABLED: bool.default('false'),
@@ -149,6 +149,20 @@ export const envSchema = z.object({
    * Swarm service) takes its job back this long after it died, at the latest 1.5× this.
    */
   RESTORE_JOB_LOCK_SECONDS: z.coerce.number().min(2).default(120),
+  /** Where OpenCRVS runs: Docker Swarm (over SSH to the manager) or Kubernetes (through its API). */
+  PLATFORM: z.enum(['swarm', 'kubernetes']).default('swarm'),
+  /** Kubernetes: the namespace of the OpenCRVS release. */
+  KUBE_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('opencrvs'),
+  /** Kubernetes: a kubeconfig file; absent: the pod's service account (in-cluster). */
+  KUBECONFIG: z.string().min(1).optional(),
+  /** Kubernetes: narrows the application Deployments/StatefulSets (a label selector, e.g. app.kubernetes.io/instance=opencrvs). */
+  KUBE_APP_SELECTOR: z.string().min(1).optional(),
+  /** Kubernetes: the migration hook Jobs, in the order Helm runs them. */
+  KUBE_MIGRATION_JOBS: list.default('data-migration,data-migration-analytics,data-migration-legacy'),
+  /** Kubernetes: the Job that rebuilds Elasticsearch after the migrations (`none`: no such Job). */
+  KUBE_REINDEX_JOB: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('elasticsearch-reindex'),
+  /** Kubernetes: the redeploy command (e.g. helm upgrade … --reuse-values), run by the bot; absent: a rollout restart. */
+  KUBE_REDEPLOY_COMMAND: z.string().min(1).optional(),
   MIGRATION_SERVICE: z.string().regex(/^[A-Za-z0-9][\w.-]*$/).default('opencrvs_migration'),
   MIGRATION_TIMEOUT_HOURS: z.coerce.number().positive().default(12),
   MIGRATION_POLL_SECONDS: z.coerce.number().positive().default(10),

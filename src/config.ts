@@ -111,8 +111,22 @@ export interface PitrConfig {
   replayTimeoutMs: number;
 }
 
+/** Kubernetes: where OpenCRVS's release is and how its migrations show (PLATFORM=kubernetes). */
+export interface KubeSettings {
+  namespace: string;
+  /** undefined: the in-cluster service account. */
+  kubeconfig: string | undefined;
+  labelSelector: string | undefined;
+  migrationJobs: string[];
+  /** undefined: no reindex Job to wait for. */
+  reindexJob: string | undefined;
+}
+
 /** What happens after the stores are restored: redeploy over SSH and the migration watch. */
 export interface RestoreConfig {
+  /** Docker Swarm (over SSH to the manager) or Kubernetes (its API). */
+  platform: 'swarm' | 'kubernetes';
+  kube: KubeSettings;
   redeploy: boolean;
   stack: string;
   deployCommand: string;
@@ -290,9 +304,18 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     encryptionKey: env.OFFSITE_ENCRYPTION_KEY,
     diskWarnPercent: env.DISK_WARN_PERCENT,
     restore: {
+      platform: env.PLATFORM,
+      kube: {
+        namespace: env.KUBE_NAMESPACE,
+        kubeconfig: env.KUBECONFIG,
+        labelSelector: env.KUBE_APP_SELECTOR,
+        migrationJobs: env.KUBE_MIGRATION_JOBS,
+        reindexJob: env.KUBE_REINDEX_JOB === 'none' ? undefined : env.KUBE_REINDEX_JOB,
+      },
       redeploy: env.REDEPLOY_AFTER_RESTORE,
-      stack: env.REDEPLOY_STACK,
-      deployCommand: env.REDEPLOY_COMMAND,
+      stack: env.PLATFORM === 'kubernetes' ? env.KUBE_NAMESPACE : env.REDEPLOY_STACK,
+      // Kubernetes: '' is a rollout restart (REDEPLOY_COMMAND is Swarm's deploy.sh).
+      deployCommand: env.PLATFORM === 'kubernetes' ? (env.KUBE_REDEPLOY_COMMAND ?? '') : env.REDEPLOY_COMMAND,
       deployTimeoutMs: env.REDEPLOY_TIMEOUT_MINUTES * 60_000,
       dockerRestartCommand: env.DOCKER_RESTART_COMMAND,
       stackDownTimeoutMs: env.STACK_DOWN_TIMEOUT_SECONDS * 1000,
@@ -301,7 +324,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       quiesceKeep: env.QUIESCE_KEEP,
       quiesceTimeoutMs: env.QUIESCE_TIMEOUT_SECONDS * 1000,
       jobLockMs: env.RESTORE_JOB_LOCK_SECONDS * 1000,
-      migrationService: env.MIGRATION_SERVICE,
+      migrationService: env.PLATFORM === 'kubernetes' ? 'The migration Jobs' : env.MIGRATION_SERVICE,
       migrationTimeoutMs: env.MIGRATION_TIMEOUT_HOURS * 3_600_000,
       migrationPollMs: env.MIGRATION_POLL_SECONDS * 1000,
       migrationProgressMs: env.MIGRATION_PROGRESS_SECONDS * 1000,

@@ -9,6 +9,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { down, status, up } from '../scripts/services/harness.ts';
 import { alive } from '../scripts/services/util.ts';
 import { servicesEnv, testConfig } from './helpers/env.ts';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { deployStack, docker, engine, migrationControl, stackName } from './helpers/swarm.ts';
 
 /** Processes whose command line names the harness engine's folder (dockerd, containerd, shims). */
@@ -21,7 +22,8 @@ function engineProcesses(dir: string): string[] {
 describe('local services harness', () => {
   it('runs every service for real, each with a version and a loopback URL', () => {
     const services = inject('services');
-    expect(services.map((s) => s.name).sort()).toEqual(['docker', 'elasticsearch', 'influxdb', 'minio', 'mongo', 'mongo-tools', 'postgres', 'redis', 'sshd']);
+    expect(services.map((s) => s.name).sort()).toEqual(['docker', 'elasticsearch', 'influxdb', 'kubernetes', 'minio', 'mongo', 'mongo-tools', 'postgres', 'redis', 'sshd']);
+    expect(services.find((s) => s.name === 'kubernetes')?.version).toMatch(/^v1\.36\.\d+ \(etcd v3\.6\.\d+, kwok v0\.7\.\d+\)$/);
     expect(services.find((s) => s.name === 'mongo-tools')?.version).toMatch(/^mongodump\/mongorestore 100\.\d+/);
     expect(services.find((s) => s.name === 'postgres')?.version).toMatch(/^PostgreSQL 17\.\d+$/);
     for (const s of services) {
@@ -36,7 +38,7 @@ describe('local services harness', () => {
 
   it('writes exactly the variables the bot reads into .services/env', () => {
     const env = servicesEnv();
-    for (const name of ['REDIS_URL', 'MONGO_URL', 'POSTGRES_URL', 'POSTGRES_PASSWORD', 'PG_BIN_DIR', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'BACKUP_SERVER_HOST', 'MANAGER_HOST', 'BACKUP_ROOT', 'BACKUP_FOLDERS']) {
+    for (const name of ['REDIS_URL', 'MONGO_URL', 'POSTGRES_URL', 'POSTGRES_PASSWORD', 'PG_BIN_DIR', 'ES_URL', 'INFLUX_URL', 'MINIO_URL', 'BACKUP_SERVER_HOST', 'MANAGER_HOST', 'BACKUP_ROOT', 'BACKUP_FOLDERS', 'KUBECONFIG']) {
       expect(env[name], name).toBeTruthy();
     }
   });
@@ -69,6 +71,25 @@ describe('local services harness', () => {
     const pids = first.flatMap((s) => s.pids);
     await down({ servicesDir: dir });
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('kubernetes: a cluster of its own answers with its node Ready; down leaves no process behind', { timeout: 300_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crvs-services-'));
+    try {
+      const [cluster] = await up({ servicesDir: dir, only: ['kubernetes'], log: () => undefined });
+      expect(cluster?.real).toBe(true);
+      expect(cluster?.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(cluster?.pids).toHaveLength(5);
+      const kc = new KubeConfig();
+      kc.loadFromFile(cluster?.env['KUBECONFIG'] as string);
+      const node = await kc.makeApiClient(CoreV1Api).readNode({ name: 'kwok-node-0' });
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      const pids = cluster?.pids ?? [];
+      await down({ servicesDir: dir });
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      await down({ servicesDir: dir }).catch(() => undefined);
+    }
   });
 
   it('docker: a real engine with a swarm and the test images; down leaves no container or process, up brings it back', { timeout: 240_000 }, async () => {

@@ -9,5 +9,6 @@ import { influxdb } from './influxdb.ts';
 import { postgres } from './postgres.ts';
 import { mongoTools } from './mongo-tools.ts';
 import { docker } from './docker.ts';
+import { kubernetes } from './kubernetes.ts';
 
-export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres, docker, mongoTools];
+export const SERVICES: ServiceSpec[] = [redis, sshd, mongo, minio, elasticsearch, influxdb, postgres, docker, kubernetes, mongoTools];

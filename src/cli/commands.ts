@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import { STORE_NAMES } from '../stores/types.ts';
 // Types only: a command's module (and the store clients it pulls in) is loaded when it runs, so
 // --help, --version and refused arguments answer at once.
+import type { AdoptOptions } from './commands/adopt.ts';
 import type { AuditOptions } from './commands/audit.ts';
 import type { BackupOptions } from './commands/backup.ts';
 import type { ConfigCheckOptions } from './commands/config-check.ts';
@@ -64,14 +65,17 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     examples: ['crvs-backup verify 2026-11-26', 'crvs-backup verify 2026-11-26 --json'],
     select: (l, o) => async (rt) => (await import('./commands/verify.ts')).verifyCommand(rt, l, o),
   }),
-  shape<object>({
+  shape<AdoptOptions>({
     name: 'adopt',
     summary: 'make a set written by the old OpenCRVS scripts (no manifest) restorable: check, checksum, write a manifest (origin legacy), verify',
-    usage: '<label>',
+    usage: '<label> [--archive <file>... --passphrase-file <file>]',
     label: true,
-    options: [],
-    examples: ['crvs-backup adopt 2026-11-20'],
-    select: (l) => async (rt) => (await import('./commands/adopt.ts')).adoptCommand(rt, l),
+    options: [
+      new Option('--archive <file...>', "OpenCRVS's encrypted archives to unpack first: <LABEL>.tar.gz.enc (Swarm offsite) or <store>_backup_<date>.tar.gz.enc (Kubernetes)"),
+      new Option('--passphrase-file <file>', 'a file holding the archives\' openssl passphrase (never on the command line)').argParser(value('--passphrase-file')),
+    ],
+    examples: ['crvs-backup adopt 2026-11-20', 'crvs-backup adopt 2026-11-20 --archive 2026-11-20.tar.gz.enc --passphrase-file /run/secrets/backup-passphrase'],
+    select: (l, o) => async (rt) => (await import('./commands/adopt.ts')).adoptCommand(rt, l, o),
   }),
   shape<RestoreOptions>({
     name: 'restore',
@@ -108,8 +112,7 @@ export const COMMANDS: ReadonlyArray<CommandShape<never>> = [
     name: 'drill',
     summary: 'restore drill: restore a set into scratch databases/buckets beside the live data, compare content fingerprints, remove the scratch; needs Redis',
     usage: '[label] [--wait-lock SECONDS]',
-    label: false,
-    optionalLabel: true,
+    label: 'optional',
     options: [new Option('--wait-lock <SECONDS>', 'wait this long for a running backup or restore to finish').argParser(wholeNumber('--wait-lock', 0, 86_400, 'a number of seconds')).default(0)],
     examples: ['crvs-backup drill', 'crvs-backup drill 2026-11-26 --wait-lock 600'],
     select: (l, o) => async (rt) => (await import('./commands/drill.ts')).drillCommand(rt, l === '' ? undefined : l, o),

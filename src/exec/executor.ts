@@ -6,7 +6,8 @@ import { describeCommand } from './quote.ts';
 import { connectSsh, envPreamble, startSsh } from './ssh.ts';
 import { startDocker } from './docker.ts';
 import { supervise } from './supervise.ts';
-import type { ExecTarget, Executor, RunResult } from './types.ts';
+import { parsePodSetting } from './pod-setting.ts';
+import type { ExecTarget, Executor, RunOptions, RunResult } from './types.ts';
 
 /** Builds the executor of a target. No connection is made until run(). */
 export function createExecutor(target: ExecTarget): Executor {
@@ -31,6 +32,22 @@ export function createExecutor(target: ExecTarget): Executor {
           return supervise(startDocker(target.container, argv, opts, display), opts, display);
         },
       };
+    case 'pod': {
+      const ref = { namespace: target.namespace, pod: target.pod, container: target.container };
+      const where = `pod:${target.namespace}/${target.pod}${target.container ? `:${target.container}` : ''}`;
+      return {
+        target: where,
+        async run(argv, opts) {
+          const display = `kubectl exec ${target.namespace}/${target.pod} -- ${describeCommand(nonEmpty(argv))}`;
+          // Loaded on first use: the Kubernetes client is large and most deployments never need it.
+          const [{ KubeConfig }, { startPod }] = await Promise.all([import('@kubernetes/client-node'), import('./pod.ts')]);
+          const kc = new KubeConfig();
+          if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
+          else kc.loadFromCluster();
+          return supervise(startPod(kc, ref, argv, display, opts.env, opts.stdin), opts, display);
+        },
+      };
+    }
     case 'ssh':
       return {
         target: `ssh:${target.username}@${target.host}:${target.port}`,
@@ -55,8 +72,13 @@ export function createExecutor(target: ExecTarget): Executor {
  * The target named by a setting such as INFLUX_EXEC: `local`, `docker:<container>`, or `ssh`
  * (the manager node of the configuration). `variable` names the setting in errors.
  */
-export function targetFromSetting(setting: string, manager: ConfigSshTarget | undefined, variable: string): ExecTarget {
+export function targetFromSetting(setting: string, manager: ConfigSshTarget | undefined, variable: string, kubeconfig?: string): ExecTarget {
   if (setting === 'local') return { kind: 'local' };
+  if (setting.startsWith('pod:')) {
+    const ref = parsePodSetting(setting);
+    if (!ref) throw new ConfigError(variable, `must be pod:<namespace>/<pod>[:<container>] (got "${setting}")`);
+    return { kind: 'pod', ...ref, kubeconfig };
+  }
   if (setting.startsWith('docker:')) {
     const container = setting.slice('docker:'.length);
     if (!container) throw new ConfigError(variable, 'names no container after "docker:"');
@@ -66,7 +88,7 @@ export function targetFromSetting(setting: string, manager: ConfigSshTarget | un
     if (!manager) throw new ConfigError(variable, 'is "ssh" but MANAGER_HOST is not set');
     return { kind: 'ssh', ...manager };
   }
-  throw new ConfigError(variable, `must be local, docker:<container> or ssh (got "${setting}")`);
+  throw new ConfigError(variable, `must be local, docker:<container>, pod:<namespace>/<pod>[:<container>] or ssh (got "${setting}")`);
 }
 
 function nonEmpty(argv: string[]): [string, ...string[]] {

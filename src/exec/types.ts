@@ -7,7 +7,9 @@ export type ExecTarget =
   /** `docker exec` into a running container, with the local docker client. */
   | { kind: 'docker'; container: string }
   /** Over SSH; `hostKey` is the pinned "SHA256:<base64>" fingerprint (undefined: every key is refused). */
-  | { kind: 'ssh'; host: string; port: number; username: string; keyFile: string; hostKey: string | undefined };
+  | { kind: 'ssh'; host: string; port: number; username: string; keyFile: string; hostKey: string | undefined }
+  /** A pod's container through the Kubernetes API's exec subresource; kubeconfig undefined: in-cluster. */
+  | { kind: 'pod'; namespace: string; pod: string; container: string | undefined; kubeconfig: string | undefined };
 
 export interface RunOptions {
   /** Hard limit: on expiry the command is killed and run() rejects with TimeoutError. */

@@ -8,7 +8,7 @@ import type { Executor, RunOptions } from '../exec/index.ts';
 import { assertSafeRedeploy } from '../restore/redeploy.ts';
 import { pollUntil } from '../restore/wait.ts';
 import { tailSink } from './tail.ts';
-import type { Platform, PlatformTask, ServiceReplicas } from './types.ts';
+import type { Platform, PlatformTask, ServiceReplicas, WaitOptions } from './types.ts';
 
 /** Short commands (ls, ps, scale, info) must answer within this. */
 const COMMAND_TIMEOUT_MS = 120_000;
@@ -68,6 +68,11 @@ export function createSwarmPlatform(opts: SwarmOptions): Platform {
     }
   }
 
+  async function waitReady(w: WaitOptions): Promise<void> {
+    await w.onWait?.(`Waiting for Docker to answer and the node to be Ready (at most ${Math.round(w.timeoutMs / 1000)} s)`);
+    await pollUntil('Docker to answer with the node Ready', w.timeoutMs, pollMs, w.signal, () => ready(w.signal));
+  }
+
   const platform: Platform = {
     description: `Docker Swarm (stack ${config.stack}) via ${exec.target}`,
 
@@ -113,25 +118,24 @@ export function createSwarmPlatform(opts: SwarmOptions): Platform {
       });
     },
 
-    async engineUptimeMs(signal) {
-      // Elapsed seconds of the engine's process, on the manager's own clock: no clock skew with ours.
-      const res = await exec.run(['sh', '-c', 'ps -o etimes= -p "$(cat "$1")"', 'sh', config.dockerPidFile], { timeoutMs: COMMAND_TIMEOUT_MS, signal });
-      const seconds = Number(res.stdout.trim());
-      if (!Number.isFinite(seconds) || res.stdout.trim() === '') throw new PlatformError(`Cannot tell how long Docker has been running (pid file ${config.dockerPidFile}): ${res.stdout.trim() || 'no answer'}`);
-      return seconds * 1000;
-    },
+    engine: {
+      async uptimeMs(signal) {
+        // Elapsed seconds of the engine's process, on the manager's own clock: no clock skew with ours.
+        const res = await exec.run(['sh', '-c', 'ps -o etimes= -p "$(cat "$1")"', 'sh', config.dockerPidFile], { timeoutMs: COMMAND_TIMEOUT_MS, signal });
+        const seconds = Number(res.stdout.trim());
+        if (!Number.isFinite(seconds) || res.stdout.trim() === '') throw new PlatformError(`Cannot tell how long Docker has been running (pid file ${config.dockerPidFile}): ${res.stdout.trim() || 'no answer'}`);
+        return seconds * 1000;
+      },
 
-    async restartEngine(w) {
-      assertSafeRedeploy(config);
-      // Not cancellable once begun: a bot that runs in this engine is stopped by this very restart,
-      // and cancelling would kill the restart halfway (engine stopped, never started again).
-      await exec.run(['sh', '-c', config.dockerRestartCommand], { timeoutMs: w.timeoutMs });
-      await platform.waitEngineReady(w);
-    },
+      async restart(w) {
+        assertSafeRedeploy(config);
+        // Not cancellable once begun: a bot that runs in this engine is stopped by this very restart,
+        // and cancelling would kill the restart halfway (engine stopped, never started again).
+        await exec.run(['sh', '-c', config.dockerRestartCommand], { timeoutMs: w.timeoutMs });
+        await waitReady(w);
+      },
 
-    async waitEngineReady(w) {
-      await w.onWait?.(`Waiting for Docker to answer and the node to be Ready (at most ${Math.round(w.timeoutMs / 1000)} s)`);
-      await pollUntil('Docker to answer with the node Ready', w.timeoutMs, pollMs, w.signal, () => ready(w.signal));
+      waitReady,
     },
 
     async redeploy(w) {
@@ -141,6 +145,8 @@ export function createSwarmPlatform(opts: SwarmOptions): Platform {
       await exec.run(['sh', '-c', config.deployCommand], { timeoutMs: w.timeoutMs, signal: w.signal, env: { FACTORY_RESET: 'no' }, stdout: out.sink });
       return out.text().trim().split('\n').slice(-3).join('\n');
     },
+
+    scaleHint: (list) => `docker service scale ${list.map((s) => `${s.name}=${s.replicas}`).join(' ')}`,
 
     async tasks(service, signal) {
       try {

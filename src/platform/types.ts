@@ -1,8 +1,8 @@
 /**
  * The platform OpenCRVS runs on, as the restore job sees it: stop and start its application
  * services, take its stack down, restart the engine, redeploy, and read the migration service's
- * tasks. Docker Swarm today (swarm.ts); every implementation passes the same contract suite
- * (test/platform/platform-contract.test.ts) against a real engine.
+ * tasks. Docker Swarm (swarm.ts) and Kubernetes (kubernetes.ts); every implementation passes the
+ * same contract suite (test/platform/platform-contract.ts) against a real engine or API server.
  */
 
 /** One application service and its replica count. */
@@ -29,6 +29,8 @@ export interface WaitOptions {
 export interface Platform {
   /** e.g. "Docker Swarm 20.10.24 via ssh:root@host:22". */
   readonly description: string;
+  /** True when migrationState also waits for the platform's own reindex (Kubernetes' reindex Job). */
+  readonly reindexWatched?: boolean;
   /** Replicated services of the stack that quiesce stops (data stores and the migration service excluded). */
   applicationServices(signal?: AbortSignal): Promise<ServiceReplicas[]>;
   /** Sets the replica counts, then waits until each service runs exactly that many tasks (0: all gone). */
@@ -37,14 +39,40 @@ export interface Platform {
   stackServices(signal?: AbortSignal): Promise<string[]>;
   /** Removes the stack, then waits until its services and networks are gone. */
   stackDown(opts: WaitOptions): Promise<void>;
-  /** How long the engine has been running (ms): tells whether a restart happened after a given moment. */
-  engineUptimeMs(signal?: AbortSignal): Promise<number>;
-  /** Restarts the engine, then waits until it answers and the node is ready. */
-  restartEngine(opts: WaitOptions): Promise<void>;
-  /** Waits until the engine answers and the node is ready. */
-  waitEngineReady(opts: WaitOptions): Promise<void>;
+  /**
+   * The container engine's restart (Docker Swarm's); absent on platforms that have no engine to
+   * restart (Kubernetes): the restore job then skips that step.
+   */
+  engine?: PlatformEngine;
   /** Runs the deployment's own deploy command (never one that clears data). Returns its last output lines. */
   redeploy(opts: WaitOptions): Promise<string>;
   /** Tasks of a service, newest first; undefined when the service does not exist. */
   tasks(service: string, signal?: AbortSignal): Promise<PlatformTask[] | undefined>;
+  /**
+   * The migrations since `since` (ms, the bot's clock) as one verdict, for platforms whose
+   * migrations are not one service's tasks (Kubernetes: several hook Jobs, then the reindex Job).
+   */
+  migrationState?(since: number, maxFailed: number, signal?: AbortSignal): Promise<MigrationState>;
+  /** The command an operator runs to start the services again by hand (named in a failure report). */
+  scaleHint?(services: ServiceReplicas[]): string;
+}
+
+/** The engine a Docker Swarm node runs: its restart after a restore, and whether one happened. */
+export interface PlatformEngine {
+  /** How long the engine has been running (ms): tells whether a restart happened after a given moment. */
+  uptimeMs(signal?: AbortSignal): Promise<number>;
+  /** Restarts the engine, then waits until it answers and the node is ready. */
+  restart(opts: WaitOptions): Promise<void>;
+  /** Waits until the engine answers and the node is ready. */
+  waitReady(opts: WaitOptions): Promise<void>;
+}
+
+/** The migration run, judged: what the watch reports (same shape as the Swarm task verdict). */
+export interface MigrationState {
+  kind: 'missing' | 'running' | 'complete' | 'failed' | 'loop';
+  /** What runs now, named (e.g. "Job data-migration: running (1 active pod(s), 0 failed)"). */
+  current: string;
+  error: string;
+  failedTasks: number;
+  tasks: number;
 }

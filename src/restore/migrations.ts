@@ -144,7 +144,9 @@ export async function watchMigrations(deps: WatchDeps): Promise<WatchResult> {
   for (;;) {
     let verdict: TaskVerdict;
     try {
-      verdict = judgeTasks((await platform.tasks(config.migrationService, signal)) ?? [], config.migrationMaxFailedTasks);
+      verdict = platform.migrationState
+        ? await platform.migrationState(state.startedAt, config.migrationMaxFailedTasks, signal)
+        : judgeTasks((await platform.tasks(config.migrationService, signal)) ?? [], config.migrationMaxFailedTasks);
       readErrors = 0;
     } catch (err) {
       if (signal?.aborted) throw err;

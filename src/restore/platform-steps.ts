@@ -57,8 +57,9 @@ export async function putBackAfterFailure(run: Run, platform: Platform | undefin
     await cp.setMeta({ putBack: true });
     return `OpenCRVS's application services were started again with their replica counts: ${replicasText(list)}.`;
   } catch (err) {
-    const cmd = `docker service scale ${list.map((s) => `${s.name}=${s.replicas}`).join(' ')}`;
-    return `OpenCRVS is still stopped: starting its application services again failed (${userMessage(err)}). On the manager node run \`${cmd}\`.`;
+    const where = platform.engine ? 'On the manager node run' : 'Run';
+    const cmd = platform.scaleHint?.(list) ?? `docker service scale ${list.map((s) => `${s.name}=${s.replicas}`).join(' ')}`;
+    return `OpenCRVS is still stopped: starting its application services again failed (${userMessage(err)}). ${where} \`${cmd}\`.`;
   }
 }
 
@@ -71,23 +72,27 @@ export async function redeployAndWatch(run: Run, platform: Platform): Promise<Wa
     await platform.stackDown(waits(run, config.stackDownTimeoutMs));
   });
 
-  const restart = await cp.step('docker-restart');
-  let restartedAt: number | undefined;
-  if (restart.state === 'started' && restart.startedAt) {
-    // A worker killed during the restart may come back while it is still under way (the engine not
-    // answering, its pid file gone): the uptime is read once the engine answers again.
-    await platform.waitEngineReady(waits(run, config.stackDownTimeoutMs));
-    const uptime = await platform.engineUptimeMs(signal);
-    if (uptime <= Date.now() - restart.startedAt + UPTIME_SLACK_MS) restartedAt = Date.now() - uptime;
-  }
-  await step(run, 'docker-restart', async () => {
-    if (restartedAt === undefined) {
-      await run.fence('restarting Docker');
-      return platform.restartEngine(waits(run, config.stackDownTimeoutMs));
+  // Kubernetes has no engine to restart: the step is skipped there.
+  const engine = platform.engine;
+  if (engine) {
+    const restart = await cp.step('docker-restart');
+    let restartedAt: number | undefined;
+    if (restart.state === 'started' && restart.startedAt) {
+      // A worker killed during the restart may come back while it is still under way (the engine not
+      // answering, its pid file gone): the uptime is read once the engine answers again.
+      await engine.waitReady(waits(run, config.stackDownTimeoutMs));
+      const uptime = await engine.uptimeMs(signal);
+      if (uptime <= Date.now() - restart.startedAt + UPTIME_SLACK_MS) restartedAt = Date.now() - uptime;
     }
-    await board.post(`Docker was restarted at ${new Date(restartedAt).toISOString().slice(11, 19)} UTC, after this step began (the restart also stopped this bot): not restarting it again.`);
-    await platform.waitEngineReady(waits(run, config.stackDownTimeoutMs));
-  });
+    await step(run, 'docker-restart', async () => {
+      if (restartedAt === undefined) {
+        await run.fence('restarting Docker');
+        return engine.restart(waits(run, config.stackDownTimeoutMs));
+      }
+      await board.post(`Docker was restarted at ${new Date(restartedAt).toISOString().slice(11, 19)} UTC, after this step began (the restart also stopped this bot): not restarting it again.`);
+      await engine.waitReady(waits(run, config.stackDownTimeoutMs));
+    });
+  }
 
   // Mongo changelogs, and PostgreSQL's app.pgmigrations when the profile has it (v1.9+).
   const changelog = deps.changelog ?? createMigrationReader(deps.backup.config);
@@ -108,7 +113,8 @@ export async function redeployAndWatch(run: Run, platform: Platform): Promise<Wa
       watchMigrations({ platform, config, changelog, poster: deps.poster, checkpoint: cp, logger: deps.backup.logger, signal, startGraceMs: deps.migrationStartGraceMs }),
     );
     // v1.9+: the search indices are rebuilt from PostgreSQL once the migrations are done.
-    if (config.reindex.enabled) await step(run, 'reindex', () => reindexStep(run));
+    // Kubernetes runs its own reindex Job, which the migration watch already waited for.
+    if (config.reindex.enabled && !platform.reindexWatched) await step(run, 'reindex', () => reindexStep(run));
     return watched;
   } finally {
     if (!deps.changelog) await changelog.close().catch(() => undefined);

@@ -7,13 +7,14 @@
  * failure stops at that step and reports each store's state and the safety backup's label.
  */
 import type { Redis } from 'ioredis';
+import type { RestoreConfig } from '../config.ts';
 import type { BackupDeps } from '../backup/deps.ts';
 import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { prepareRestore, restoreSet } from '../backup/restore-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
-import { createSwarmPlatform, type Platform } from '../platform/index.ts';
+import { createSwarmPlatform, lazyKubernetesPlatform, type Platform } from '../platform/index.ts';
 import { acquireLock, LockBusyError, LockLostError, type HeldLock } from '../lock.ts';
 import type { StoreName } from '../stores/types.ts';
 import { restoreResultCard } from '../slack/blocks/approval-card.ts';
@@ -139,12 +140,24 @@ async function restorePostgresToMoment(run: Run, at: Date): Promise<void> {
   await board.refresh();
 }
 
+/** Kubernetes has no engine restart, and its reindex Job is part of the migration watch. */
+function shownOn(r: RestoreConfig, step: StepName): boolean {
+  const kube = r.platform === 'kubernetes';
+  if (step === 'docker-restart') return !kube;
+  if (step === 'reindex') return r.reindex.enabled && !(kube && r.kube.reindexJob);
+  return true;
+}
+
 /** Checks that can refuse the restore before anything is touched. Returns the platform to redeploy on. */
 function preflight(deps: RestoreJobDeps): Platform | undefined {
   const { config } = deps.backup;
   if (!config.restore.redeploy) return undefined;
   assertSafeRedeploy(config.restore);
   if (deps.platform) return deps.platform;
+  if (config.restore.platform === 'kubernetes') {
+    const r = config.restore;
+    return lazyKubernetesPlatform({ settings: r.kube, keep: r.quiesceKeep, deployCommand: r.deployCommand, dockerRestartCommand: r.dockerRestartCommand, pollMs: deps.redeployPollMs });
+  }
   let exec = deps.manager;
   if (!exec) {
     if (!config.manager) throw new ConfigError('MANAGER_HOST', 'is required to redeploy after a restore (or set REDEPLOY_AFTER_RESTORE=false)');
@@ -240,7 +253,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     'safety-backup',
     ...(quiesces ? (['quiesce'] as StepName[]) : []),
     ...stores.map((s) => `restore:${s}` as StepName),
-    ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => s !== 'reindex' || config.restore.reindex.enabled) : []),
+    ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => shownOn(config.restore, s)) : []),
   ];
   const board = createStatusBoard({ label: req.label, steps: stepsShown, checkpoint: cp, poster: deps.poster, logger, throttleMs: config.restore.migrationProgressMs });
   let lock: HeldLock | undefined;

@@ -20,7 +20,7 @@ const FACTORIES: Record<StoreName, Factory> = {
   influxdb: createInfluxAdapter,
   minio: (config, logger) => {
     // Legacy data-folder tarballs are restored on the MinIO host through the exec layer.
-    const target = targetFromSetting(config.minio.exec, config.manager, 'MINIO_EXEC');
+    const target = targetFromSetting(config.minio.exec, config.manager, 'MINIO_EXEC', config.restore.kube.kubeconfig);
     const executor = createExecutor(target);
     return createMinioAdapter(config, logger, {
       exec: async (argv, opts) => {

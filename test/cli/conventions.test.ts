@@ -18,7 +18,7 @@ const COMMANDS: Array<[string, string[]]> = [
   ['backup', ['--label', '--stores', '--wait-lock']],
   ['list', ['--json']],
   ['verify', ['<label>', '--json']],
-  ['adopt', ['<label>']],
+  ['adopt', ['<label>', '--archive', '--passphrase-file']],
   ['restore', ['<label>', '--yes', '--stores']],
   ['pull', ['<label>', '--root']],
   ['decrypt', ['<label>', '--root']],

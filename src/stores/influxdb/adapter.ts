@@ -87,7 +87,7 @@ export function createInfluxAdapter(config: Config, logger: Logger, deps: Influx
   const http = influxHttpFor(config);
   let executor = deps.executor;
   const exec = (): Executor => {
-    executor ??= createExecutor(targetFromSetting(config.influx.exec, config.manager, 'INFLUX_EXEC'));
+    executor ??= createExecutor(targetFromSetting(config.influx.exec, config.manager, 'INFLUX_EXEC', config.restore.kube.kubeconfig));
     return executor;
   };
 

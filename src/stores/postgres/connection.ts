@@ -57,7 +57,7 @@ export function createPgConnection(config: Config, executor?: Executor): PgConne
   const pgc: PostgresConfig = config.postgres;
   let exec = executor;
   const run = (): Executor => {
-    exec ??= createExecutor(targetFromSetting(pgc.exec, config.manager, 'POSTGRES_EXEC'));
+    exec ??= createExecutor(targetFromSetting(pgc.exec, config.manager, 'POSTGRES_EXEC', config.restore.kube.kubeconfig));
     return exec;
   };
   let toolsChecked: string | undefined;
