@@ -26,8 +26,11 @@ export class ReplayGuard {
   }
 
   #prune(nowMs: number): void {
+    // Insertion order is (nearly) expiry order: stop at the first live entry, so a request costs
+    // O(expired) instead of a scan of everything remembered. A few expired entries left behind
+    // are harmless: the timestamp check refuses those signatures anyway.
     for (const [sig, until] of this.#seen) {
-      if (until > nowMs) continue;
+      if (until > nowMs) break;
       this.#seen.delete(sig);
     }
   }
