@@ -74,6 +74,7 @@ async function handle(command: SlashCommand, respond: RespondFn, deps: SlackDeps
       stopsStack: deps.config.restore.redeploy && deps.config.restore.quiesce ? deps.config.restore.stack : undefined,
       ...(moment ? { pitr: momentView(moment.plan, deps.config.timeZone) } : {}),
     },
+    ...(v.files ? { files: v.files } : {}),
   });
   const posted = await deps.client.chat.postMessage({ channel: command.channel_id, ...approvalCard(request, deps.now()) });
   if (!posted.ts) throw new Error('Slack did not return the message timestamp');

@@ -11,6 +11,12 @@ export interface BackupDeps {
   adapters: Map<StoreName, StoreAdapter>;
   botVersion: string;
   now?: () => Date;
+  /**
+   * Told each time a verification reads a file of a set in full (its path relative to the backup
+   * root): by verifySet, and by an adapter's own checks before it drops a store. Lets the number
+   * of full reads on the way to a drop be measured (test/restore/read-once.test.ts, bench).
+   */
+  onFullRead?: (path: string) => void;
 }
 
 /** How long, by default, timed-out work is given to stop after its signal aborted. */

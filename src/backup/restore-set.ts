@@ -8,6 +8,7 @@ import type { Artifact, Counts, Progress, StoreName } from '../stores/types.ts';
 import { recordCount } from '../stores/counts.ts';
 import { type BackupDeps, withTimeout } from './deps.ts';
 import type { Manifest } from './manifest.ts';
+import type { VerifiedSet } from './identity.ts';
 import { verifySet } from './verify-set.ts';
 
 /** The order of the OpenCRVS restore scripts (MongoDB first: migrations read it). */
@@ -28,6 +29,21 @@ export interface RestoreOptions {
   onStoreDone?: (store: StoreName, counts: Counts, ms: number, checked: boolean) => Promise<void>;
   /** The adapter refused before changing anything (its own checks of the artifacts failed). */
   onStoreUntouched?: (store: StoreName, reason: string) => Promise<void>;
+  /**
+   * The full verification the caller ran right before (prepareRestore): not repeated, and handed
+   * to the adapters as StoreContext.verified so they check identities instead of reading again.
+   * Without it, the set is verified here and each adapter runs its own full checks (CLI, drill).
+   */
+  prepared?: PreparedRestore;
+}
+
+/** A set verified for a restore: its manifest, the stores to restore, and what the verification read. */
+export interface PreparedRestore {
+  manifest: Manifest;
+  sha256: string;
+  stores: StoreName[];
+  /** Identities of the files read in full; undefined after a quick check (nothing was read). */
+  verified: VerifiedSet | undefined;
 }
 
 export interface StoreRestoreResult {
@@ -61,9 +77,12 @@ export function countMismatches(expected: Counts, actual: Counts): string[] {
   return out;
 }
 
-/** Verifies the whole set and the stores asked for; throws before anything is destroyed. */
-export async function prepareRestore(deps: BackupDeps, label: string, opts: RestoreOptions): Promise<{ manifest: Manifest; sha256: string; stores: StoreName[] }> {
-  const verified = await verifySet(deps, label, { signal: opts.signal });
+/**
+ * Verifies the whole set and the stores asked for; throws before anything is destroyed. `quick`:
+ * presence and sizes only (the restore job's early check; no file is read).
+ */
+export async function prepareRestore(deps: BackupDeps, label: string, opts: RestoreOptions & { quick?: boolean }): Promise<PreparedRestore> {
+  const verified = await verifySet(deps, label, { signal: opts.signal, quick: opts.quick });
   const setProblems = verified.byStore.set ?? [];
   if (!verified.manifest || !verified.manifestSha256 || setProblems.length > 0) {
     throw new VerificationError(label, setProblems.length > 0 ? setProblems : ['the set has no readable manifest']);
@@ -80,12 +99,15 @@ export async function prepareRestore(deps: BackupDeps, label: string, opts: Rest
   if (missing.length > 0) throw new InputError(`The set ${label} holds no backup of: ${missing.join(', ')}`);
   const unconfigured = wanted.filter((s) => !deps.adapters.has(s));
   if (unconfigured.length > 0) throw new InputError(`These stores are not configured here: ${unconfigured.join(', ')}`);
-  return { manifest: verified.manifest, sha256: verified.manifestSha256, stores: RESTORE_ORDER.filter((s) => wanted.includes(s)) };
+  const files = opts.quick ? undefined : { at: Date.now(), files: new Map(verified.files.map((f) => [f.path, f])) };
+  return { manifest: verified.manifest, sha256: verified.manifestSha256, stores: RESTORE_ORDER.filter((s) => wanted.includes(s)), verified: files };
 }
 
 export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreOptions = {}): Promise<RestoreOutcome> {
   const { config, logger } = deps;
-  const { manifest, sha256, stores } = await prepareRestore(deps, label, opts);
+  const { manifest, sha256, stores, verified } = opts.prepared ?? (await prepareRestore(deps, label, opts));
+  // Only a verification handed in by the caller is relied on (moments ago, under the same lock).
+  const fresh = opts.prepared ? verified : undefined;
   const results: StoreRestoreResult[] = [];
   for (const store of stores) {
     const adapter = deps.adapters.get(store);
@@ -103,7 +125,14 @@ export async function restoreSet(deps: BackupDeps, label: string, opts: RestoreO
     let counts: Counts;
     try {
       counts = await withTimeout(`${store} restore`, config.storeTimeoutMs, opts.signal, (signal) =>
-        adapter.restore(artifacts, { label, root: config.backupRoot, signal, progress: (p) => opts.onProgress?.(p) }),
+        adapter.restore(artifacts, {
+          label,
+          root: config.backupRoot,
+          signal,
+          progress: (p) => opts.onProgress?.(p),
+          ...(fresh ? { verified: fresh } : {}),
+          ...(deps.onFullRead ? { onFullRead: deps.onFullRead } : {}),
+        }),
         { logger },
       );
     } catch (err) {

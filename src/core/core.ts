@@ -9,6 +9,7 @@ import { nearestLabels } from '../backup/labels.ts';
 import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
 import { isComplete, listManifests, listOrphanLabels, readManifest, type Manifest } from '../backup/manifest.ts';
 import { verifySet } from '../backup/verify-set.ts';
+import { identityChanges, type FileIdentity } from '../backup/identity.ts';
 import { InputError, userMessage } from '../errors.ts';
 import { recordCount } from '../stores/counts.ts';
 import { toPortEntry, type HistoryStore } from '../history/history.ts';
@@ -20,7 +21,7 @@ import { nextNightlyRun } from '../queue/scheduler.ts';
 import type { StoreName } from '../stores/types.ts';
 import { showMoment } from '../pitr/moment.ts';
 import { planPitr } from '../pitr/range.ts';
-import type { BotCore, RestoreValidation, SetSummary, StatusInfo, StoreComparison } from './ports.ts';
+import type { BotCore, RestoreValidation, SetSummary, SetUnchanged, StatusInfo, StoreComparison } from './ports.ts';
 
 export interface CoreDeps {
   backup: BackupDeps;
@@ -121,8 +122,13 @@ export function createCore(deps: CoreDeps): BotCore {
       }
     }
     let problems: string[];
+    let files: FileIdentity[] = [];
+    let verifiedSha: string | undefined;
     try {
-      problems = (await verifySet(deps.backup, label)).problems;
+      const verified = await verifySet(deps.backup, label);
+      problems = verified.problems;
+      files = verified.files;
+      verifiedSha = verified.manifestSha256;
     } catch (err) {
       return { ok: false, problems: [userMessage(err)], nearest: nearest() };
     }
@@ -132,7 +138,20 @@ export function createCore(deps: CoreDeps): BotCore {
     const location = entry?.location === 'remote' ? 'both' : (entry?.location ?? 'local');
     const inSet = new Set(read.manifest.artifacts.map((a) => a.store));
     const untouched = [...deps.backup.adapters.keys()].filter((s) => !inSet.has(s));
-    return { ok: true, set: summarize(read.manifest, read.sha256, location), comparison: await comparison(read.manifest), untouched, notes: configNotes(config) };
+    // The card (and its approvals) are bound to the manifest the verification read.
+    if (read.sha256 !== verifiedSha) return { ok: false, problems: [`the manifest of ${label} changed while it was being verified; request the restore again`], nearest: [] };
+    return { ok: true, set: summarize(read.manifest, read.sha256, location), comparison: await comparison(read.manifest), untouched, notes: configNotes(config), files };
+  }
+
+  async function confirmUnchanged(label: string, files: FileIdentity[]): Promise<SetUnchanged> {
+    let read: Awaited<ReturnType<typeof readManifest>>;
+    try {
+      read = await readManifest(config.backupRoot, label);
+    } catch (err) {
+      return { ok: false, problems: [userMessage(err)] };
+    }
+    if (!read) return { ok: false, problems: [`${label} has no manifest any more`] };
+    return { ok: true, manifestSha256: read.sha256, changes: await identityChanges(config.backupRoot, files) };
   }
 
   async function status(): Promise<StatusInfo> {
@@ -159,6 +178,7 @@ export function createCore(deps: CoreDeps): BotCore {
       return (await deps.history.list(limit)).map(toPortEntry);
     },
     validateForRestore,
+    confirmUnchanged,
     async planRestoreToMoment(at) {
       if (!config.pitr.enabled) throw new InputError('Restoring to a moment needs point-in-time recovery (PITR_ENABLED=true, see the README); restore a nightly set by its date instead.', 'pitr_disabled');
       if (!config.pitr.server) throw new InputError('Restoring to a moment needs PITR_DATA_DIR, PITR_STOP_COMMAND and PITR_START_COMMAND (see the README).', 'pitr_not_configured');

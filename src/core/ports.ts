@@ -4,6 +4,7 @@
  * work on the BullMQ queue and reads manifests/history; tests may pass their own.
  */
 import type { PitrPlan } from '../pitr/range.ts';
+import type { FileIdentity } from '../backup/identity.ts';
 import type { StoreName } from '../stores/types.ts';
 
 /** A backup set as listed to users. */
@@ -32,8 +33,12 @@ export interface StoreComparison {
 
 export type RestoreValidation =
   /** `untouched`: configured stores the set holds no backup of: a restore leaves them as they are. */
-  | { ok: true; set: SetSummary; comparison: StoreComparison[]; untouched: StoreName[]; notes?: string[] }
+  /** `files`: each file read in full and found sound, with its size and mtime then (what an approval click compares). */
+  | { ok: true; set: SetSummary; comparison: StoreComparison[]; untouched: StoreName[]; notes?: string[]; files?: FileIdentity[] }
   | { ok: false; problems: string[]; nearest: string[] };
+
+/** An approval click's cheap check of the set: its manifest now, and how its files differ from those recorded at the request. */
+export type SetUnchanged = { ok: true; manifestSha256: string; changes: string[] } | { ok: false; problems: string[] };
 
 export interface BackupRequest {
   label?: string;
@@ -83,6 +88,11 @@ export interface BotCore {
   history(limit: number): Promise<HistoryEntry[]>;
   /** Checks the set exists (locally or on the backup server), is complete and its checksums match. */
   validateForRestore(labelOrDate: string): Promise<RestoreValidation>;
+  /**
+   * The check at an approval click: the manifest's sha256 now and each file's size and mtime
+   * against `files` (recorded by the request's full verification). Reads no file in full.
+   */
+  confirmUnchanged?(label: string, files: FileIdentity[]): Promise<SetUnchanged>;
   enqueueRestore(req: RestoreRequest): Promise<{ jobId: string; created: boolean }>;
   /** Plans a restore of PostgreSQL to `at`; InputError naming the possible range when it cannot be done. */
   planRestoreToMoment?(at: Date): Promise<PitrPlan>;

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { FileIdentity } from '../backup/identity.ts';
 import type { StoreName } from '../stores/types.ts';
 import { APPROVE, CANCEL, EXPIRE, REJECT, runScript } from './approval-scripts.ts';
 
@@ -57,6 +58,12 @@ export interface ApprovalRequest {
   decidedAt: number | undefined;
   reason: string | undefined;
   view: ApprovalView;
+  /**
+   * The set's files as the request's full verification read them (size, mtime, sha256): each
+   * click compares sizes and mtimes instead of reading the set again. Undefined for a request
+   * made before they were recorded (its clicks verify the set in full, as then).
+   */
+  files?: FileIdentity[];
 }
 
 export type ApproveResult =
@@ -78,6 +85,7 @@ export interface NewApproval {
   allowSelf: boolean;
   expiryMs: number;
   view: ApprovalView;
+  files?: FileIdentity[];
 }
 
 /** Operations on approval requests. All transitions are atomic. */
@@ -122,7 +130,10 @@ const hashSchema = z.object({
   decidedAt: z.coerce.number().optional(),
   reason: z.string().optional(),
   view: z.string(),
+  files: z.string().optional(),
 });
+
+const filesSchema = z.array(z.object({ path: z.string(), bytes: z.number(), mtimeMs: z.number(), sha256: z.string() }));
 
 /** Slack user ids: the only values that may go into the comma-separated approver list. */
 export const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
@@ -173,6 +184,7 @@ export function createApprovalStore(opts: { redis: Redis; prefix?: string; now?:
       decidedAt: h.decidedAt,
       reason: h.reason,
       view: approvalViewSchema.parse(JSON.parse(h.view)),
+      files: h.files === undefined ? undefined : filesSchema.parse(JSON.parse(h.files)),
     };
   }
 
@@ -206,6 +218,7 @@ export function createApprovalStore(opts: { redis: Redis; prefix?: string; now?:
         decidedAt: undefined,
         reason: undefined,
         view: input.view,
+        files: input.files,
       };
       await redis
         .multi()
@@ -223,6 +236,7 @@ export function createApprovalStore(opts: { redis: Redis; prefix?: string; now?:
           status: 'pending',
           approvers: '',
           view: JSON.stringify(request.view),
+          ...(request.files ? { files: JSON.stringify(request.files) } : {}),
         })
         .expire(key(request.id), KEEP_SECONDS)
         .zadd(pendingKey, request.expiresAt, request.id)

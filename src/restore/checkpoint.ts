@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { StoreName } from '../stores/types.ts';
 
-export type StepName = 'verify' | 'safety-backup' | 'quiesce' | `restore:${StoreName}` | 'stack-down' | 'docker-restart' | 'deploy' | 'migrations' | 'reindex';
+export type StepName = 'verify' | 'verify-full' | 'safety-backup' | 'quiesce' | `restore:${StoreName}` | 'stack-down' | 'docker-restart' | 'deploy' | 'migrations' | 'reindex';
 export type StepState = 'pending' | 'started' | 'done' | 'failed';
 
 const stepSchema = z.object({

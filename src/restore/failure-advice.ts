@@ -6,7 +6,7 @@ import type { StepName } from './checkpoint.ts';
 
 /** '' when nothing was changed (the report already says so). */
 export function afterFailure(step: StepName | undefined, refused: boolean, quiesced = false): string {
-  if (refused || step === undefined || step === 'verify' || step === 'safety-backup' || step === 'quiesce') return '';
+  if (refused || step === undefined || step === 'verify' || step === 'verify-full' || step === 'safety-backup' || step === 'quiesce') return '';
   if (step.startsWith('restore:') && quiesced) {
     return 'OpenCRVS was stopped for the restore (see above whether its services run again) on the stores as listed above, restored or not. Restore the safety backup to undo, or fix the cause and request the restore again.';
   }

@@ -1,7 +1,7 @@
 /**
  * The restore job (one at a time, under the shared operations lock):
- *   verify the set → safety backup of the current data → quiesce (OpenCRVS's application services
- *   scaled to 0) → restore store by store (counts checked) → stack down, restart Docker, redeploy
+ *   check the set (manifest, sizes) → safety backup of the current data → quiesce (OpenCRVS's
+ *   application services scaled to 0) → verify the set in full → restore store by store (counts checked) → stack down, restart Docker, redeploy
  *   with FACTORY_RESET=no → watch migrations → summary. The platform steps go through a Platform.
  * Every step is checkpointed in Redis, so a restarted worker resumes at the step it was on. Any
  * failure stops at that step and reports each store's state and the safety backup's label.
@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { RestoreConfig } from '../config.ts';
 import type { BackupDeps } from '../backup/deps.ts';
 import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
-import { prepareRestore, restoreSet } from '../backup/restore-set.ts';
+import { prepareRestore, restoreSet, type PreparedRestore } from '../backup/restore-set.ts';
 import type { RestoreRequest } from '../core/ports.ts';
 import { BotError, ConfigError, userMessage } from '../errors.ts';
 import { createExecutor, type Executor } from '../exec/index.ts';
@@ -25,7 +25,7 @@ import { putBackAfterFailure, quiesce, redeployAndWatch } from './platform-steps
 import { assertSafeRedeploy } from './redeploy.ts';
 import type { Run } from './run.ts';
 import { createStatusBoard } from './status-board.ts';
-import { failureMessage, NOT_CHECKED, storeStates, summaryMessage } from './summary.ts';
+import { failureMessage, formatDuration, NOT_CHECKED, storeStates, summaryMessage } from './summary.ts';
 import { boundedPoster, type ThreadPoster } from './thread-poster.ts';
 import { InterruptedError } from './wait.ts';
 import { safetyBackup } from './safety-backup.ts';
@@ -75,10 +75,35 @@ const REDEPLOY_STEPS: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'm
 /** A Slack call that hangs must not hold the restore (and the shared lock) with it. */
 const POST_TIMEOUT_MS = 30_000;
 
+/**
+ * The job's one full verification of the set (checksums and structure), right before its first
+ * destructive step: after the safety backup and the quiesce, before the first store is replaced.
+ * Never skipped: a resumed job reads the set again before its next drop. Undefined when every
+ * store is already restored (nothing destructive of the set's data is left).
+ */
+async function verifyInFull(run: Run, stores: StoreName[]): Promise<PreparedRestore | undefined> {
+  const { cp, deps, req, board } = run;
+  const pending: StoreName[] = [];
+  for (const s of stores) if ((await cp.step(`restore:${s}`)).state !== 'done') pending.push(s);
+  if (pending.length === 0) return undefined;
+  if (run.signal?.aborted) throw new InterruptedError('the verification of the set');
+  const { previous } = await cp.start('verify-full');
+  if (previous !== 'pending') await board.post(`Resumed after a worker restart: the set ${req.label} is read in full again before the next store is replaced.`);
+  await board.refresh();
+  const started = Date.now();
+  const prepared = await prepareRestore(deps.backup, req.label, { stores: req.stores, expectedManifestSha256: req.manifestSha256, signal: run.signal });
+  const files = prepared.verified?.files.size ?? 0;
+  await cp.done('verify-full', { note: `${files} file(s) read in full (sha256 and structure) in ${formatDuration(Date.now() - started)}` });
+  await board.refresh();
+  return prepared;
+}
+
 async function restoreStores(run: Run, allStores: StoreName[]): Promise<void> {
   const { cp, deps, req, board } = run;
   const before = new Map<StoreName, StepState>();
   let stores = allStores;
+  const prepared = await verifyInFull(run, stores);
+  if (!prepared) return;
   if (req.at !== undefined && stores.includes('postgres')) {
     await restorePostgresToMoment(run, new Date(req.at));
     stores = stores.filter((s) => s !== 'postgres');
@@ -88,6 +113,7 @@ async function restoreStores(run: Run, allStores: StoreName[]): Promise<void> {
     stores,
     expectedManifestSha256: req.manifestSha256,
     signal: run.signal,
+    prepared: { ...prepared, stores: prepared.stores.filter((s) => stores.includes(s)) },
     isDone: async (store) => (await cp.step(`restore:${store}`)).state === 'done',
     onStoreStart: async (store) => {
       // Before the checkpoint says "started": a fenced-out store is still pending on resume.
@@ -187,7 +213,7 @@ async function report(run: Run, err: unknown, stores: StoreName[], platform: Pla
   const refused = ![...steps].some(([name, rec]) => name.startsWith('restore:') && rec.state !== 'pending' && !(rec.state === 'failed' && rec.untouched));
   let failedStep: StepName | undefined;
   // In the job's own order (a Redis hash does not keep it): the report names the step that stopped.
-  const order: StepName[] = ['verify', 'safety-backup', 'quiesce', ...stores.map((s) => `restore:${s}` as StepName), ...REDEPLOY_STEPS];
+  const order: StepName[] = ['verify', 'safety-backup', 'quiesce', 'verify-full', ...stores.map((s) => `restore:${s}` as StepName), ...REDEPLOY_STEPS];
   for (const name of order) {
     const rec = steps.get(name);
     if (!rec || (rec.state !== 'started' && rec.state !== 'failed')) continue;
@@ -252,6 +278,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
     'verify',
     'safety-backup',
     ...(quiesces ? (['quiesce'] as StepName[]) : []),
+    'verify-full',
     ...stores.map((s) => `restore:${s}` as StepName),
     ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => shownOn(config.restore, s)) : []),
   ];
@@ -294,9 +321,11 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
       await claimRestoreMark(deps.redis, { kind: 'job', requestId: req.requestId, label: req.label });
       await board.refresh(lock.expiredPrevious ? `Previous holder of the lock stopped without releasing it: ${lock.expiredPrevious.holder}` : undefined);
       platform = preflight(deps);
-      // Read-only, so it runs again on every resume: the set must still be intact before anything else.
+      // Cheap (manifest, presence and sizes; no file read), so it runs again on every resume: a set
+      // that is gone or changed is refused before the safety backup and the quiesce. The full read
+      // comes right before the first drop (verifyInFull).
       await cp.start('verify');
-      stores = (await prepareRestore(deps.backup, req.label, { stores: req.stores, expectedManifestSha256: req.manifestSha256, signal: opts.signal })).stores;
+      stores = (await prepareRestore(deps.backup, req.label, { stores: req.stores, expectedManifestSha256: req.manifestSha256, signal: opts.signal, quick: true })).stores;
       await cp.done('verify');
     } catch (err) {
       if (opts.signal?.aborted) throw new InterruptedError(`The restore of ${req.label}`);

@@ -18,7 +18,8 @@ export interface Message {
 export type StoreState = 'restored' | 'not touched' | 'partially restored';
 
 const STEP_TITLES: Record<string, string> = {
-  verify: 'Verify the set',
+  verify: 'Check the set',
+  'verify-full': 'Verify the set in full',
   'safety-backup': 'Safety backup',
   quiesce: 'Stop OpenCRVS (scale its services to 0)',
   'stack-down': 'docker stack down',

@@ -3,6 +3,8 @@
  * An adapter never talks to Slack, never reads process.env, and streams: it never holds a whole
  * file, collection or object in memory.
  */
+import type { VerifiedSet } from '../backup/identity.ts';
+
 export type StoreName = 'mongo' | 'postgres' | 'elasticsearch' | 'influxdb' | 'minio' | 'folders';
 
 export const STORE_NAMES: readonly StoreName[] = ['mongo', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'folders'];
@@ -43,6 +45,15 @@ export interface StoreContext {
   root: string;
   signal: AbortSignal;
   progress(p: Progress): void;
+  /**
+   * restore only: the set was verified in full moments ago (checksums and structure), and these
+   * are the identities of the files it read. An adapter then checks them cheaply (size, mtime)
+   * instead of reading its artifacts in full again before the drop. Absent (CLI restore, drill):
+   * the adapter runs its own full checks first.
+   */
+  verified?: VerifiedSet;
+  /** Told when the adapter reads a file of the set in full to check it (see BackupDeps.onFullRead). */
+  onFullRead?: (path: string) => void;
 }
 
 /** Counts of what a store holds now, keyed like Artifact.counts. */

@@ -317,10 +317,10 @@ describe('restore job', () => {
     const err = await runRestoreJob({ backup: deps(cfg), redis, poster, manager: managerExec(cfg), lockWaitMs: 5000 }, req).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RestoreFailedError);
     const report = poster.messages.at(-1)?.text ?? '';
-    expect(report).toContain('refused at step "Verify the set": nothing was touched');
+    expect(report).toContain('refused at step "Check the set": nothing was touched');
     expect(report).toContain(`mongo/${dbs[1]}-${req.label}.gz: missing`);
     // The card says how it ended, and the people who asked and approved are told in the thread.
-    expect(poster.card?.text).toContain('Restore refused at Verify the set, nothing was touched — see thread');
+    expect(poster.card?.text).toContain('Restore refused at Check the set, nothing was touched — see thread');
     expect(report).toContain('Requested by <@U0REQUESTER>, approved by <@U0APPROVER1>, <@U0APPROVER2>');
     expect(report).toContain('No safety backup was taken');
     expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(changed.data);

@@ -146,6 +146,23 @@ describe('restore approval', () => {
     await ephemeralTo(bot, USERS.operator, 'is void');
   });
 
+  it("an approval is void when a file of the set changed size or modification time after the request's verification; clicks read no file", async () => {
+    const card = await requestRestore(bot, USERS.operator);
+    const verifiedAtRequest = bot.core.validations;
+    await click(bot, card, USERS.approverA, 'approve');
+    await cardWhere(bot, card, (t) => t.includes('1 of 2'), 'one approval');
+    // The click compared the identities the request recorded (read back from Redis), without a full verification.
+    expect(bot.core.confirmedWith).toEqual(bot.core.files);
+    expect(bot.core.validations).toBe(verifiedAtRequest);
+    bot.core.changes = ['mongo/hearth-dev-2026-11-25.gz: 1300 bytes, 1234 when it was verified'];
+    await click(bot, card, USERS.approverB, 'approve');
+    const done = await cardWhere(bot, card, (t) => t.includes('*Void*'), 'void card');
+    expect(cardText(done)).toContain("files changed after the request was verified (mongo/hearth-dev-2026-11-25.gz: 1300 bytes, 1234 when it was verified)");
+    expect(hasButtons(done)).toBe(false);
+    expect(bot.core.restores).toHaveLength(0);
+    expect(bot.core.validations).toBe(verifiedAtRequest);
+  });
+
   it('an unknown label gets an explanation with the nearest sets, and no card', async () => {
     const before = bot.fake.messages.length;
     await sendSlashCommand(bot.fake, bot.target, { command: '/restore', text: '2026-11-24', user: USERS.operator, channel: CHANNEL });

@@ -78,12 +78,12 @@ describe('approval card after the restore', () => {
     const job = await queue.add('restore', req, { jobId: req.requestId });
     await waitFor(async () => ((await job.getState()) === 'failed' ? true : undefined), 30_000, 'the restore job to fail');
 
-    const ended = await cardWhere(bot, card, (t) => t.includes('Restore refused at Verify the set'), 'the card showing the refusal');
+    const ended = await cardWhere(bot, card, (t) => t.includes('Restore refused at Check the set'), 'the card showing the refusal');
     expect(cardText(ended)).toContain('nothing was touched — see thread');
     expect(cardText(ended)).not.toContain('queued');
     expect(hasButtons(ended)).toBe(false);
     const thread = bot.fake.thread(card.channel, card.ts).map((m) => m.text).join('\n---\n');
-    expect(thread).toContain('refused at step "Verify the set"');
+    expect(thread).toContain('refused at step "Check the set"');
     expect(thread).toContain(`<!subteam^S0ONCALL> · Requested by <@${USERS.operator}>, approved by <@${USERS.approverA}>, <@${USERS.approverB}>`);
   }, 60_000);
 
@@ -126,7 +126,7 @@ describe('approval card after the restore', () => {
     await click(bot, card, USERS.approverA, 'approve');
     await cardWhere(bot, card, (t) => t.includes('1 of 2'), 'one approval');
     await click(bot, card, USERS.approverB, 'approve');
-    const ended = await cardWhere(bot, card, (t) => t.includes('Restore refused at Verify the set'), 'the card showing the refusal');
+    const ended = await cardWhere(bot, card, (t) => t.includes('Restore refused at Check the set'), 'the card showing the refusal');
     expect(cardText(ended)).not.toContain('queued');
     expect(cardText(ended)).toContain(`<@${USERS.approverA}>, <@${USERS.approverB}>`);
   });

@@ -5,7 +5,7 @@
  */
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import type { RestoreValidation } from '../../core/ports.ts';
+import type { RestoreValidation, SetUnchanged } from '../../core/ports.ts';
 import type { ApprovalRequest } from '../../restore/approval.ts';
 import { APPROVAL_ACTIONS } from '../blocks/approval-card.ts';
 import { plural } from '../blocks/format.ts';
@@ -32,7 +32,7 @@ function parseClick(body: unknown): Click | undefined {
   return { user: r.data.user.id, channel: r.data.channel?.id, id: value };
 }
 
-/** Concurrent clicks on one request share one re-validation of the set (it reads checksums). */
+/** Concurrent clicks on one request share one check of the set. */
 function singleFlight<T>(): (key: string, run: () => Promise<T>) => Promise<T> {
   const inflight = new Map<string, Promise<T>>();
   return (key, run) => {
@@ -44,15 +44,43 @@ function singleFlight<T>(): (key: string, run: () => Promise<T>) => Promise<T> {
   };
 }
 
-function voidReason(req: ApprovalRequest, v: RestoreValidation): { sha: string; reason: string } {
+/** What a click found: the manifest's sha256 now ('' when the set is no longer valid) and, when void, why. */
+interface SetCheck {
+  sha: string;
+  reason: string;
+}
+
+function manifestReason(req: ApprovalRequest, sha: string): string {
+  return `the backup set's manifest changed after the request (sha256 ${req.manifestSha256.slice(0, 12)}… → ${sha.slice(0, 12) || 'none'}…)`;
+}
+
+/** A request made before file identities were recorded: the set is verified in full again. */
+function fromValidation(req: ApprovalRequest, v: RestoreValidation): SetCheck {
   if (!v.ok) return { sha: '', reason: `the backup set is no longer valid (${v.problems.join('; ')})` };
   const sha = v.set.manifestSha256 ?? '';
-  if (sha === req.manifestSha256) return { sha, reason: '' };
-  return { sha, reason: `the backup set's manifest changed after the request (sha256 ${req.manifestSha256.slice(0, 12)}… → ${sha.slice(0, 12) || 'none'}…)` };
+  return { sha, reason: sha === req.manifestSha256 ? '' : manifestReason(req, sha) };
+}
+
+/** The click bound to the manifest and to each file's size and mtime as the request's verification read them. */
+function fromIdentities(req: ApprovalRequest, u: SetUnchanged): SetCheck {
+  if (!u.ok) return { sha: '', reason: `the backup set is no longer valid (${u.problems.join('; ')})` };
+  if (u.manifestSha256 !== req.manifestSha256) return { sha: u.manifestSha256, reason: manifestReason(req, u.manifestSha256) };
+  if (u.changes.length === 0) return { sha: u.manifestSha256, reason: '' };
+  const shown = u.changes.slice(0, 5).join('; ') + (u.changes.length > 5 ? `; and ${u.changes.length - 5} more` : '');
+  // '' voids the request in the same atomic transition as a changed manifest.
+  return { sha: '', reason: `the backup set's files changed after the request was verified (${shown})` };
 }
 
 export function register(app: App, deps: SlackDeps): void {
-  const revalidate = singleFlight<RestoreValidation>();
+  const revalidate = singleFlight<SetCheck>();
+
+  /** Cheap when the request recorded its files (no read); a full verification for an older request. */
+  function checkSet(req: ApprovalRequest): Promise<SetCheck> {
+    const { files } = req;
+    const confirm = deps.core.confirmUnchanged?.bind(deps.core);
+    if (files && confirm) return confirm(req.label, files).then((u) => fromIdentities(req, u));
+    return deps.core.validateForRestore(req.label).then((v) => fromValidation(req, v));
+  }
 
   async function tell(click: Click, channel: string, text: string): Promise<void> {
     await deps.client.chat.postEphemeral({ channel, user: click.user, text });
@@ -91,8 +119,7 @@ export function register(app: App, deps: SlackDeps): void {
       await tell(click, req.channel, ':no_entry: Only approvers can approve a restore.');
       return 'refused: not an approver';
     }
-    const v = await revalidate(req.id, () => deps.core.validateForRestore(req.label));
-    const { sha, reason } = voidReason(req, v);
+    const { sha, reason } = await revalidate(req.id, () => checkSet(req));
     const r = await deps.approvals.approve(req.id, click.user, sha, reason);
     switch (r.kind) {
       case 'approved': {

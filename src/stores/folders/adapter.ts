@@ -2,6 +2,7 @@
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { sha256File } from '../../backup/checksum.ts';
+import { unchangedSinceVerified } from '../../backup/identity.ts';
 import type { Config } from '../../config.ts';
 import { BotError, StoreError, VerificationError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -203,7 +204,16 @@ export function createFoldersAdapter(config: Config, logger?: Logger): StoreAdap
     async restore(artifacts, ctx) {
       const mine = artifacts.filter((x) => x.store === 'folders');
       const problems: string[] = [];
-      for (const a of mine) problems.push(...(await checkArtifact(a, ctx)));
+      if (ctx.verified) {
+        // Verified in full moments ago (the restore job): unchanged since. The extraction checks
+        // the files' digest again in a staging folder before anything is swapped.
+        problems.push(...(await unchangedSinceVerified(ctx.root, ctx.verified, mine)).map((p) => `${p} (changed since the set was verified)`));
+      } else {
+        for (const a of mine) {
+          ctx.onFullRead?.(a.path);
+          problems.push(...(await checkArtifact(a, ctx)));
+        }
+      }
       if (problems.length > 0) throw new VerificationError(ctx.label, problems);
       const counts: Counts = {};
       for (const a of mine) {

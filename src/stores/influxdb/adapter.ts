@@ -26,6 +26,7 @@ import { adoptInfluxDir, countsKnown, settledUnknownCounts } from './adopt.ts';
 import { measureCounts } from './counts.ts';
 import { influxHttpFor, quoteIdent } from './http.ts';
 import { restorePreflight } from './preflight.ts';
+import { unchangedSinceVerified } from '../../backup/identity.ts';
 import { verifyBackupDir } from './verify.ts';
 
 /** Longest wait for restored shards to open before counts are compared. */
@@ -193,8 +194,15 @@ export function createInfluxAdapter(config: Config, logger: Logger, deps: Influx
 
     async restore(artifacts: Artifact[], ctx: StoreContext): Promise<Counts> {
       const a = pickArtifact(artifacts);
-      // Everything is checked before anything is destroyed.
-      const problems = await adapter.verify(artifacts, ctx);
+      // Everything is checked before anything is destroyed: read in full here, unless the restore
+      // job verified the set moments ago (then its files are checked unchanged since).
+      let problems: string[];
+      if (ctx.verified) {
+        problems = (await unchangedSinceVerified(ctx.root, ctx.verified, [a])).map((p) => `${p} (changed since the set was verified)`);
+      } else {
+        for (const f of a.files ?? []) ctx.onFullRead?.(`${a.path}/${f.path}`);
+        problems = await adapter.verify(artifacts, ctx);
+      }
       if (problems.length > 0) throw new VerificationError(ctx.label, problems);
       await http.ping();
       await requireRpc();

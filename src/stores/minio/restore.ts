@@ -40,6 +40,8 @@ export async function restoreBucket(
   absPath: string,
   records: IndexRecord[],
   ctx: StoreContext,
+  /** The file's sha256 as verified: the load's read of the whole file must find it again. */
+  expectSha256?: string,
 ): Promise<Counts> {
   if (await client.bucketExists(bucket)) await emptyBucket(client, bucket, ctx.signal);
   else await client.makeBucket(bucket);
@@ -47,7 +49,7 @@ export async function restoreBucket(
   let done = 0;
   let bytes = 0;
   let lastProgress = Date.now();
-  await forEachTarGzEntry(
+  const file = await forEachTarGzEntry(
     absPath,
     async (entry, content) => {
       const rec = byEntry.get(entry.name);
@@ -69,6 +71,7 @@ export async function restoreBucket(
     },
     ctx.signal,
   );
+  if (expectSha256 && file && file.sha256 !== expectSha256) throw new StoreError('minio', `archive changed during restore: ${absPath} no longer has the sha256 it was verified with`);
   return checkBucket(client, bucket, records, ctx);
 }
 

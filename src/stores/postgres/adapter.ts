@@ -13,6 +13,8 @@ import { countTables, dumpDatabase, dumpRoles } from './dump.ts';
 import { checkDump, quickCheck, schemaStatements } from './read.ts';
 import { applyRoles, rolesInFile } from './roles.ts';
 import { takeBaseBackup } from '../../pitr/base-backup.ts';
+import { unchangedSinceVerified } from '../../backup/identity.ts';
+import { HashCounter } from '../../archive/tar-hash.ts';
 import type { TocSummary } from './toc.ts';
 
 export const FORMAT = 'pg_dump-custom';
@@ -65,7 +67,17 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
   async function check(a: Artifact, ctx: StoreContext, why: 'verify' | 'restore'): Promise<{ toc: TocSummary | undefined; problems: string[] }> {
     const file = join(ctx.root, a.path);
     const expect = { path: a.path, database: databaseOf(a), counts: a.counts };
-    if (a.meta?.['rowsVerified'] === true) return quickCheck(conn, file, { ...expect, ...(why === 'restore' ? { sha256: a.sha256 } : {}) }, readOpts(ctx.signal));
+    if (why === 'restore' && ctx.verified) {
+      // Verified in full moments ago (the restore job): unchanged since, and its TOC read for the plan.
+      const changed = await unchangedSinceVerified(ctx.root, ctx.verified, [a]);
+      if (changed.length > 0) return { toc: undefined, problems: changed.map((p) => `${p} (changed since the set was verified)`) };
+      return quickCheck(conn, file, expect, readOpts(ctx.signal));
+    }
+    if (a.meta?.['rowsVerified'] === true) {
+      if (why === 'restore') ctx.onFullRead?.(a.path);
+      return quickCheck(conn, file, { ...expect, ...(why === 'restore' ? { sha256: a.sha256 } : {}) }, readOpts(ctx.signal));
+    }
+    if (why === 'restore') ctx.onFullRead?.(a.path);
     return checkDump(conn, file, expect, readOpts(ctx.signal));
   }
 
@@ -226,7 +238,10 @@ export function createPostgresAdapter(config: Config, logger?: Logger, deps: Pos
             for (const s of schemas) args.push(`--schema=${s}`);
           }
           ctx.progress({ store: 'postgres', message: `restoring ${a.path}` });
-          await conn.tool('pg_restore', args, { timeoutMs: config.storeTimeoutMs, signal: ctx.signal, stdin: createReadStream(join(ctx.root, a.path)), database: db });
+          // Hashed while pg_restore reads it: a file that changed since its check is reported, not ignored.
+          const read = new HashCounter();
+          await conn.tool('pg_restore', args, { timeoutMs: config.storeTimeoutMs, signal: ctx.signal, stdin: createReadStream(join(ctx.root, a.path)).pipe(read), database: db });
+          if (read.bytes === a.bytes && read.digest() !== a.sha256) throw new StoreError('postgres', `archive changed during restore: ${a.path} no longer has the sha256 it was verified with`);
           if (!allSchemas) {
             const statements = await schemaStatements(conn, join(ctx.root, a.path), schemas, readOpts(ctx.signal));
             await conn.withClient(db, async (c) => {

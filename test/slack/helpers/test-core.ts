@@ -1,5 +1,6 @@
 /** A small BotCore for Slack tests: sets kept in memory, every enqueue recorded. */
 import type { StoreName } from '../../../src/stores/types.ts';
+import type { FileIdentity } from '../../../src/backup/identity.ts';
 import { InputError } from '../../../src/errors.ts';
 import type { PitrPlan } from '../../../src/pitr/range.ts';
 import type { BackupRequest, BotCore, HistoryEntry, RestoreRequest, RestoreValidation, SetSummary, StatusInfo, StoreComparison } from '../../../src/core/ports.ts';
@@ -12,7 +13,14 @@ export interface TestCore extends BotCore {
   backups: BackupRequest[];
   restores: RestoreRequest[];
   validations: number;
-  /** Makes validateForRestore slow, to widen race windows. */
+  /** Approval clicks' cheap checks of the set (no full read). */
+  confirmations: number;
+  /** Files of every set as its request's verification recorded them; `changes` is what a click would find different now. */
+  files: FileIdentity[];
+  changes: string[];
+  /** The files the last click's check was given (what the request recorded, read back from Redis). */
+  confirmedWith: FileIdentity[] | undefined;
+  /** Makes validateForRestore (and the clicks' check) slow, to widen race windows. */
   validateDelayMs: number;
   /** Restore to a moment: the range and the plan's parts (undefined: point-in-time recovery is off). */
   pitr: { from: Date; to: Date; plan: Omit<PitrPlan, 'target'> } | undefined;
@@ -43,6 +51,10 @@ export function createTestCore(): TestCore {
     backups: [],
     restores: [],
     validations: 0,
+    confirmations: 0,
+    files: [{ path: 'mongo/hearth-dev-2026-11-25.gz', bytes: 1234, mtimeMs: 1_764_000_000_000, sha256: 'c'.repeat(64) }],
+    changes: [],
+    confirmedWith: undefined,
     validateDelayMs: 0,
     async enqueueBackup(req) {
       core.backups.push(req);
@@ -63,7 +75,15 @@ export function createTestCore(): TestCore {
       if (core.validateDelayMs) await new Promise((r) => setTimeout(r, core.validateDelayMs));
       const set = core.sets.get(target);
       if (!set) return { ok: false, problems: [`no backup set named ${target}`], nearest: [...core.sets.keys()].slice(0, 3) };
-      return { ok: true, set: { ...set }, comparison: core.comparison, untouched: core.untouched };
+      return { ok: true, set: { ...set }, comparison: core.comparison, untouched: core.untouched, files: core.files };
+    },
+    async confirmUnchanged(label, files) {
+      core.confirmations += 1;
+      if (core.validateDelayMs) await new Promise((r) => setTimeout(r, core.validateDelayMs));
+      const set = core.sets.get(label);
+      if (!set?.manifestSha256) return { ok: false, problems: [`no backup set named ${label}`] };
+      core.confirmedWith = files;
+      return { ok: true, manifestSha256: set.manifestSha256, changes: core.changes };
     },
     pitr: undefined,
     async planRestoreToMoment(at) {
