@@ -12,6 +12,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as Minio from 'minio';
 import { Redis } from 'ioredis';
+import { MongoClient, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupDeps } from '../../src/backup/deps.ts';
 import { artifactFiles } from '../../src/backup/identity.ts';
@@ -33,7 +34,7 @@ import { seedPostgres } from '../../scripts/seed/postgres.ts';
 import { postgresFingerprint } from '../contract/pg-fingerprint.ts';
 import { testConfig } from '../helpers/env.ts';
 import { pgQuery, uniqueDb } from '../helpers/postgres.ts';
-import { dropMongo, mutateMongo, recordingPoster, seedMongo, snapshotMongo, testDatabases } from './helpers.ts';
+import { dropMongo, recordingPoster, seedMongo, snapshotMongo, testDatabases } from './helpers.ts';
 
 const TOKEN = 'xoxb-read-once';
 const SECRET = `signing-${randomBytes(8).toString('hex')}`;
@@ -73,8 +74,14 @@ async function liveState(): Promise<unknown> {
 
 /** Changes every store the way a day of work would. */
 async function mutateAll(tag: string): Promise<void> {
-  await mutateMongo(w.config.mongo.url, dbs);
-  await pgQuery(w.config, w.config.postgres.databases[0] as string, 'DELETE FROM app.events WHERE ctid IN (SELECT ctid FROM app.events LIMIT 7)');
+  const client = await MongoClient.connect(w.config.mongo.url);
+  try {
+    await client.db(dbs[0] as string).collection('Patient').updateOne({ _id: 'p1' } as Document, { $set: { name: `changed ${tag}` } });
+    await client.db(dbs[1] as string).collection('Task').updateOne({ _id: `added-${tag}` } as Document, { $set: { status: 'DECLARED' } }, { upsert: true });
+  } finally {
+    await client.close();
+  }
+  await pgQuery(w.config, w.config.postgres.databases[0] as string, `CREATE TABLE IF NOT EXISTS app.later_${tag} (n int); INSERT INTO app.later_${tag} VALUES (1)`);
   await w.minio.putObject(bucket, `later-${tag}.txt`, Buffer.from('added after the set'));
   await writeFile(join(folder, 'b.txt'), `changed ${tag}`);
 }
@@ -122,6 +129,7 @@ beforeAll(async () => {
     BACKUP_STORES: 'mongo,postgres,minio,folders',
     MONGO_DATABASES: dbs.join(','),
     POSTGRES_DATABASES: uniqueDb('events'),
+    POSTGRES_RESTORE_SCHEMAS: 'all',
     MINIO_BUCKETS: bucket,
     BACKUP_FOLDERS: folder,
     REDEPLOY_AFTER_RESTORE: 'false',
