@@ -224,6 +224,9 @@ describe('restore job', () => {
     const second = await runRestoreJob({ backup: deps(cfg), redis, poster, lockWaitMs: 5000 }, req);
     expect(second.outcome).toBe('done');
     expect(poster.all()).toContain('Resumed mongo after a worker restart');
+    // The resumed job read the set in full again before its next drop: the check is never skipped.
+    expect(poster.all()).toContain(`the set ${req.label} is read in full again before the next store is replaced`);
+    expect((await cp.step('verify-full')).attempts).toBe(2);
     expect(safetySets(cfg.backupRoot)).toHaveLength(1);
     expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(before.data);
     expect(poster.messages.at(-1)?.text).toContain('resumed after a worker restart');
