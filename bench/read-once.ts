@@ -60,9 +60,7 @@ const config = loadConfig({
   OPENCRVS_VERSION: 'v1.9',
   BACKUP_ROOT: join(root, 'backups'),
   BACKUP_STORES: 'mongo,postgres,minio,folders',
-  MONGO_DATABASES: 'bench-ro-hearth,bench-ro-user-mgnt',
   POSTGRES_DATABASES: 'bench_read_once',
-  MINIO_BUCKETS: 'bench-read-once',
   BACKUP_FOLDERS: folder,
   BACKUP_SERVER_HOST: '',
 });
