@@ -1,8 +1,9 @@
 /**
  * The restore job (one at a time, under the shared operations lock):
  *   check the set (manifest, sizes) → safety backup of the current data → quiesce (OpenCRVS's
- *   application services scaled to 0) → verify the set in full → restore store by store (counts checked) → stack down, restart Docker, redeploy
- *   with FACTORY_RESET=no → watch migrations → summary. The platform steps go through a Platform.
+ *   application services scaled to 0) → verify the set in full → restore store by store (counts
+ *   checked) → stack down, restart Docker, redeploy with FACTORY_RESET=no → watch migrations →
+ *   summary. The platform steps go through a Platform.
  * Every step is checkpointed in Redis, so a restarted worker resumes at the step it was on. Any
  * failure stops at that step and reports each store's state and the safety backup's label.
  */
