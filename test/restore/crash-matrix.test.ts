@@ -1,7 +1,7 @@
 /**
  * The crash matrix (it supersedes the single-kill worker-crash test): REAL worker processes (crash-worker.ts, built like src/main.ts) SIGKILLed by
  * `--die-at` at each step boundary and in the middle of each step of a restore — safety backup,
- * quiesce, the MongoDB restore, stack down, Docker restart, redeploy, migration watch — each time
+ * quiesce, the full verification of the set, the MongoDB restore, stack down, Docker restart, redeploy, migration watch — each time
  * a new worker process resumes; and Redis restarted mid-restore. Every chain of kills ends with
  * the data of the set, one complete safety backup, one Docker restart and one redeploy.
  *
@@ -250,7 +250,7 @@ afterAll(async () => {
 
 describe('crash matrix: a worker SIGKILLed at every step of a restore', () => {
   it('at each step boundary: each time a new worker resumes, and the restore ends equal to the set, nothing done twice', { timeout: 600_000 }, async () => {
-    const points = ['safety-backup=done', 'quiesce=done', 'restore:mongo=done', 'stack-down=done', 'docker-restart=done', 'deploy=done', 'migrations=done'];
+    const points = ['safety-backup=done', 'quiesce=done', 'verify-full=done', 'restore:mongo=done', 'stack-down=done', 'docker-restart=done', 'deploy=done', 'migrations=done'];
     try {
       const died = await chain(points);
       console.log(`crash matrix, boundaries: ${died.length}/${points.length} kill points resumed to Done`);
@@ -262,7 +262,7 @@ describe('crash matrix: a worker SIGKILLed at every step of a restore', () => {
   });
 
   it('in the middle of each step: the same', { timeout: 600_000 }, async () => {
-    const points = ['safety-backup=started+300', 'quiesce=started+300', 'restore:mongo=started+400', 'stack-down=started+300', 'docker-restart=started+1500', 'deploy=started', 'migrations=started+300'];
+    const points = ['safety-backup=started+300', 'quiesce=started+300', 'verify-full=started+100', 'restore:mongo=started+400', 'stack-down=started+300', 'docker-restart=started+1500', 'deploy=started', 'migrations=started+300'];
     try {
       const died = await chain(points);
       console.log(`crash matrix, mid-step: ${died.length}/${points.length} kill points resumed to Done`);
