@@ -12,9 +12,15 @@
  * With `--restore`, also 50 `/restore <label>` and 50 approval clicks at once (a restore really
  * runs; minutes).
  *
- *   npx tsx bench/slack-ack-live.ts [--rounds 3] [--sets 8] [--restore]
+ *   npx tsx bench/slack-ack-live.ts [--rounds 3] [--sets 8] [--restore] [--cpu-prof out.cpuprofile]
+ *
+ * `--cpu-prof` writes a CPU profile of the bot's thread over the measured rounds (open it in
+ * Chrome DevTools, or summarise it with bench/profile-summary.ts).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { up, servicesEnv } from '../scripts/services/harness.ts';
@@ -48,6 +54,8 @@ export interface Stats {
 export interface LiveRound {
   ack: Stats;
   reply: Stats;
+  /** The same burst to a bare HTTP server in the bot's thread that answers 200 at once: this machine's floor, now. */
+  floor: Stats;
   /** 1-minute load average when the round ended. */
   load1: number;
 }
@@ -57,6 +65,7 @@ export interface LiveAckResult {
   /** Medians over the rounds, figure by figure. */
   ack: Stats;
   reply: Stats;
+  floor: Stats;
   /** Manifests in the backup root (what each status reads). */
   manifests: number;
 }
@@ -94,8 +103,20 @@ function addOlderManifests(root: string, label: string, extra: number): void {
   }
 }
 
-/** One burst of 50 `/backup status`, each from its own channel so its reply can be matched. */
-async function statusRound(fake: FakeSlack, url: string, fire: (b: AckRequest[]) => Promise<Array<{ ms: number; sentAt: number }>>, round: number): Promise<LiveRound> {
+/** A server that reads each request and answers 200 with nothing: no signature, no Bolt, no work. */
+async function startFloorServer(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`, server };
+}
+
+type Fire = (b: AckRequest[]) => Promise<Array<{ ms: number; sentAt: number }>>;
+
+/** One burst of 50 `/backup status`, each from its own channel so its reply can be matched, then the same burst to the floor server. */
+async function statusRound(fake: FakeSlack, url: string, floorUrl: string, fire: Fire, round: number): Promise<LiveRound> {
   const channels = Array.from({ length: N }, (_, i) => `CR${round}N${String(i).padStart(2, '0')}`);
   const batch = channels.map((channel) => ({ url, secret: SECRET, body: slashCommandBody(fake, { command: '/backup', text: 'status', user: OPERATOR, channel }) }));
   const timings = await fire(batch);
@@ -104,11 +125,13 @@ async function statusRound(fake: FakeSlack, url: string, fire: (b: AckRequest[])
     return got.every((e) => e !== undefined) ? got : undefined;
   }, 60_000, `all ${N} status replies of round ${round}`);
   const replyMs = replies.map((e, i) => (e?.at ?? Number.NaN) - (timings[i]?.sentAt ?? Number.NaN));
-  return { ack: stats(timings.map((t) => t.ms)), reply: stats(replyMs), load1: loadavg()[0] ?? Number.NaN };
+  await new Promise((res) => setTimeout(res, 300));
+  const floor = await fire(batch.map((b) => ({ ...b, url: floorUrl })));
+  return { ack: stats(timings.map((t) => t.ms)), reply: stats(replyMs), floor: stats(floor.map((t) => t.ms)), load1: loadavg()[0] ?? Number.NaN };
 }
 
 /** The whole bot's ack and reply times for `/backup status`, 50 at once, `rounds` times. */
-export async function benchSlackAckLive(opts: { rounds?: number; sets?: number; restore?: boolean; quiet?: boolean } = {}): Promise<LiveAckResult> {
+export async function benchSlackAckLive(opts: { rounds?: number; sets?: number; restore?: boolean; quiet?: boolean; cpuProfile?: string } = {}): Promise<LiveAckResult> {
   const rounds = opts.rounds ?? 3;
   const sets = Math.max(1, opts.sets ?? 8);
   const log = (line: string): void => {
@@ -143,27 +166,47 @@ export async function benchSlackAckLive(opts: { rounds?: number; sets?: number; 
   const bot = await startBot(config, { listen: { host: '127.0.0.1', port: 0 }, logger: createLogger('silent') });
   const url = `http://127.0.0.1:${bot.slack?.port()}/slack/events`;
   const sender = startSender();
+  const floorServer = await startFloorServer();
   const result: LiveRound[] = [];
   try {
     // Warm-up, not measured: the sender's connections and JIT, the bot's auth.test, role lookups, Lua scripts.
     await sender.fire(Array.from({ length: N }, (_, i) => ({ url, secret: SECRET, body: slashCommandBody(fake, { command: '/backup', text: i === 0 ? 'status' : 'help', user: OPERATOR, channel: CHANNEL }) })));
     await waitFor(() => fake.ephemerals.some((e) => e.text.includes(STATUS_MARK)), 30_000, 'the warm-up status reply');
+    await sender.fire(Array.from({ length: N }, () => ({ url: floorServer.url, secret: SECRET, body: 'warm-up' })));
+    const profiler = opts.cpuProfile ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+      await profiler.post('Profiler.start');
+    }
     for (let r = 1; r <= rounds; r += 1) {
       await new Promise((res) => setTimeout(res, 1000));
-      const round = await statusRound(fake, url, sender.fireTimed, r);
+      const round = await statusRound(fake, url, floorServer.url, sender.fireTimed, r);
       result.push(round);
       log(`${statsLine(`round ${r}: /backup status, 50 at once (ack)`, round.ack)}  load ${round.load1.toFixed(2)}`);
       log(statsLine(`round ${r}: /backup status, 50 at once (reply)`, round.reply));
+      log(statsLine(`round ${r}: bare HTTP server, 50 at once (floor)`, round.floor));
+    }
+    if (profiler && opts.cpuProfile) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(opts.cpuProfile, JSON.stringify(profile));
+      profiler.disconnect();
+      log(`CPU profile of the bot's thread over the rounds: ${opts.cpuProfile}`);
     }
     if (opts.restore) await restoreBurst(fake, url, sender, label, log);
   } finally {
     await sender.stop();
+    floorServer.server.closeAllConnections();
+    floorServer.server.close();
     await bot.stop();
     await fake.close();
+    rmSync(root, { recursive: true, force: true });
   }
-  const out = { rounds: result, ack: medianStats(result.map((r) => r.ack)), reply: medianStats(result.map((r) => r.reply)), manifests: sets };
+  const out = { rounds: result, ack: medianStats(result.map((r) => r.ack)), reply: medianStats(result.map((r) => r.reply)), floor: medianStats(result.map((r) => r.floor)), manifests: sets };
   log(statsLine(`median of ${rounds}: status ack`, out.ack));
   log(statsLine(`median of ${rounds}: status reply`, out.reply));
+  log(statsLine(`median of ${rounds}: floor`, out.floor));
   return out;
 }
 
@@ -190,6 +233,6 @@ function flag(name: string): string | undefined {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchSlackAckLive({ rounds: Number(flag('--rounds') ?? 3), sets: Number(flag('--sets') ?? 8), restore: process.argv.includes('--restore') });
+  await benchSlackAckLive({ rounds: Number(flag('--rounds') ?? 3), sets: Number(flag('--sets') ?? 8), restore: process.argv.includes('--restore'), cpuProfile: flag('--cpu-prof') });
   process.exit(0);
 }
