@@ -13,9 +13,16 @@ export interface AckRequest {
   body: string;
 }
 
-async function send(r: AckRequest): Promise<number> {
+/** One request's ack time, and when it was sent (epoch ms, comparable across threads and with the fake Slack's clock). */
+export interface AckTiming {
+  ms: number;
+  sentAt: number;
+}
+
+async function send(r: AckRequest): Promise<AckTiming> {
   const ts = String(Math.floor(Date.now() / 1000));
   const signature = `v0=${createHmac('sha256', r.secret).update(`v0:${ts}:${r.body}`).digest('hex')}`;
+  const sentAt = Date.now();
   const started = performance.now();
   const res = await fetch(r.url, {
     method: 'POST',
@@ -25,28 +32,33 @@ async function send(r: AckRequest): Promise<number> {
   });
   await res.text();
   if (res.status !== 200) throw new Error(`the bot answered ${res.status}`);
-  return performance.now() - started;
+  return { ms: performance.now() - started, sentAt };
 }
 
 if (parentPort) {
   const port = parentPort;
   port.on('message', (batch: AckRequest[]) => {
     Promise.all(batch.map(send)).then(
-      (ms) => port.postMessage({ ms }),
+      (timings) => port.postMessage({ timings }),
       (err: unknown) => port.postMessage({ error: err instanceof Error ? err.message : String(err) }),
     );
   });
 }
 
-/** A sender thread; `fire` sends one batch at once and resolves with each request's ack time. */
-export function startSender(): { fire(batch: AckRequest[]): Promise<number[]>; stop(): Promise<void> } {
+/**
+ * A sender thread; `fire` sends one batch at once and resolves with each request's ack time (ms),
+ * `fireTimed` also with when each was sent (to time what arrives at the fake Slack afterwards).
+ */
+export function startSender(): { fire(batch: AckRequest[]): Promise<number[]>; fireTimed(batch: AckRequest[]): Promise<AckTiming[]>; stop(): Promise<void> } {
   const worker = new Worker(new URL(import.meta.url), { execArgv: ['--import', 'tsx'] });
+  const fireTimed = (batch: AckRequest[]): Promise<AckTiming[]> =>
+    new Promise((resolve, reject) => {
+      worker.once('message', (m: { timings?: AckTiming[]; error?: string }) => (m.timings ? resolve(m.timings) : reject(new Error(m.error ?? 'sender failed'))));
+      worker.postMessage(batch);
+    });
   return {
-    fire: (batch) =>
-      new Promise((resolve, reject) => {
-        worker.once('message', (m: { ms?: number[]; error?: string }) => (m.ms ? resolve(m.ms) : reject(new Error(m.error ?? 'sender failed'))));
-        worker.postMessage(batch);
-      }),
+    fire: async (batch) => (await fireTimed(batch)).map((t) => t.ms),
+    fireTimed,
     stop: async () => {
       await worker.terminate();
     },

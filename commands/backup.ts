@@ -7,7 +7,7 @@ import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { backupEnqueueFailed, backupHelp, backupQueuedRoot, historyMessage, listMessage, plain, refusal, statusMessage } from '../src/slack/blocks/backup.ts';
 import type { SlackDeps } from '../src/slack/deps.ts';
 import { errText } from '../src/slack/deps.ts';
-import { ephemeral, guarded } from '../src/slack/reply.ts';
+import { afterPendingAcks, ephemeral, guarded } from '../src/slack/reply.ts';
 
 export const name = '/backup';
 
@@ -124,6 +124,7 @@ async function handle(command: SlashCommand, respond: RespondFn, deps: SlackDeps
 export function register(app: App, deps: SlackDeps): void {
   app.command(name, async ({ command, ack, respond }) => {
     await ack();
+    await afterPendingAcks();
     await guarded(deps.logger, name, (text) => respond({ response_type: 'ephemeral', text }), async () => {
       try {
         await handle(command, respond, deps);

@@ -9,7 +9,7 @@ import { plain, refusal, restoreRefused } from '../src/slack/blocks/backup.ts';
 import { plural } from '../src/slack/blocks/format.ts';
 import type { SlackDeps } from '../src/slack/deps.ts';
 import { errText } from '../src/slack/deps.ts';
-import { ephemeral, guarded } from '../src/slack/reply.ts';
+import { afterPendingAcks, ephemeral, guarded } from '../src/slack/reply.ts';
 import { looksLikeMoment, parseMoment, showMoment } from '../src/pitr/moment.ts';
 import type { PitrPlan } from '../src/pitr/range.ts';
 import type { ApprovalView } from '../src/restore/approval.ts';
@@ -101,6 +101,7 @@ function momentView(plan: PitrPlan, timeZone: string): NonNullable<ApprovalView[
 export function register(app: App, deps: SlackDeps): void {
   app.command(name, async ({ command, ack, respond }) => {
     await ack();
+    await afterPendingAcks();
     const action = `/restore ${command.text.trim()}`;
     await guarded(deps.logger, name, (text) => respond({ response_type: 'ephemeral', text }), async () => {
       try {

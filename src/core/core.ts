@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
 import { withTimeout, type BackupDeps } from '../backup/deps.ts';
 import { nearestLabels } from '../backup/labels.ts';
 import { pinLabel, RESTORE_PIN_MS, unpinLabel } from '../backup/pins.ts';
-import { isComplete, listManifests, listOrphanLabels, readManifest, type Manifest } from '../backup/manifest.ts';
+import { isComplete, listOrphanLabels, readManifest, type Manifest } from '../backup/manifest.ts';
+import { createManifestLister } from '../backup/manifest-cache.ts';
 import { verifySet } from '../backup/verify-set.ts';
 import { identityChanges, type FileIdentity } from '../backup/identity.ts';
 import { InputError, userMessage } from '../errors.ts';
@@ -21,6 +22,7 @@ import { nextNightlyRun } from '../queue/scheduler.ts';
 import type { StoreName } from '../stores/types.ts';
 import { showMoment } from '../pitr/moment.ts';
 import { planPitr } from '../pitr/range.ts';
+import { coalesce } from './coalesce.ts';
 import type { BotCore, RestoreValidation, SetSummary, SetUnchanged, StatusInfo, StoreComparison } from './ports.ts';
 
 export interface CoreDeps {
@@ -53,6 +55,7 @@ function remoteSummary(r: RemoteSetInfo): SetSummary {
 export function createCore(deps: CoreDeps): BotCore {
   const { config, logger } = deps.backup;
   const offsiteMs = deps.offsiteTimeoutMs ?? 600_000;
+  const manifests = createManifestLister(config.backupRoot);
 
   async function remoteSets(): Promise<RemoteSetInfo[]> {
     const { offsite } = deps;
@@ -66,7 +69,7 @@ export function createCore(deps: CoreDeps): BotCore {
   }
 
   async function listSets(): Promise<SetSummary[]> {
-    const local = (await listManifests(config.backupRoot)).map((m) => summarize(m.manifest, m.sha256, 'local'));
+    const local = (await manifests.list()).map((m) => summarize(m.manifest, m.sha256, 'local'));
     const byLabel = new Map(local.map((s) => [s.label, s]));
     for (const r of await remoteSets()) {
       const here = byLabel.get(r.label);
@@ -154,14 +157,19 @@ export function createCore(deps: CoreDeps): BotCore {
     return { ok: true, manifestSha256: read.sha256, changes: await identityChanges(config.backupRoot, files) };
   }
 
-  async function status(): Promise<StatusInfo> {
-    const [backups, restores] = await Promise.all([deps.queues.backup.getActive(), deps.queues.restore.getActive()]);
+  async function readStatus(): Promise<StatusInfo> {
+    // Independent reads, made together: the reply waits for the slowest, not for their sum.
+    const [backups, restores, sets, lock, next] = await Promise.all([
+      deps.queues.backup.getActive(),
+      deps.queues.restore.getActive(),
+      manifests.list(),
+      currentLock(deps.redis),
+      nextNightlyRun(deps.queues),
+    ]);
     const running: StatusInfo['running'] = [];
     for (const j of backups) running.push({ id: j.id ?? '', kind: j.data.drill ? 'drill' : 'backup', label: j.data.label ?? (j.data.drill ? '(newest)' : '(today)'), startedAt: new Date(j.processedOn ?? j.timestamp).toISOString() });
     for (const j of restores) running.push({ id: j.id ?? '', kind: 'restore', label: j.data.label, startedAt: new Date(j.processedOn ?? j.timestamp).toISOString() });
-    const newest = (await listManifests(config.backupRoot)).find((m) => isComplete(m.manifest));
-    const lock = await currentLock(deps.redis);
-    const next = await nextNightlyRun(deps.queues);
+    const newest = sets.find((m) => isComplete(m.manifest));
     return {
       running,
       lastComplete: newest ? summarize(newest.manifest, newest.sha256, 'local') : undefined,
@@ -173,7 +181,7 @@ export function createCore(deps: CoreDeps): BotCore {
   return {
     enqueueBackup: (req) => enqueueBackup(deps.queues, req, deps.backup.now?.() ?? new Date()),
     listSets,
-    status,
+    status: coalesce(readStatus),
     async history(limit) {
       return (await deps.history.list(limit)).map(toPortEntry);
     },

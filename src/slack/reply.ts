@@ -9,6 +9,16 @@ export async function ephemeral(respond: RespondFn, message: SlackMessage): Prom
   await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks });
 }
 
+/**
+ * Resolves on the next turn of the event loop, once the requests already received have been read.
+ * Awaited right after ack(): commands that arrive together are all acked before any of them starts
+ * its follow-up work, instead of the last ack waiting behind the others' reads and replies. The
+ * work itself is not skipped or delayed beyond that turn.
+ */
+export function afterPendingAcks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Runs a listener body after ack; anything thrown is logged and told to the user, never a stack. */
 export async function guarded(logger: Logger, what: string, tell: (text: string) => Promise<unknown>, body: () => Promise<void>): Promise<void> {
   try {
