@@ -6,13 +6,15 @@
  *
  * Every row is {name, ours_s, reference_s, ratio}; ratio > 1 means the bot is faster. For the ack
  * latency there is no reference tool: the reference is the issue's goal (100 ms p99), said so in the
- * name. Progress goes to stderr, so stdout stays one JSON document with --json.
+ * name; neither for the end-to-end restore (no tool does the whole runbook), whose row has none.
+ * Progress goes to stderr, so stdout stays one JSON document with --json.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { up } from '../scripts/services/harness.ts';
 import { benchOffsite, offsiteTable } from './offsite.ts';
 import { benchPostgres, postgresTable } from './postgres.ts';
+import { benchRestoreE2e, e2eTable, type E2eResult } from './restore-e2e.ts';
 import { benchSlackAck } from './slack-ack.ts';
 import { benchStores, storesTable } from './stores.ts';
 
@@ -69,6 +71,12 @@ async function main(): Promise<void> {
   const acks = await benchSlackAck({ quiet: true });
   for (const a of acks) rows.push(row(`ack p99: ${a.name} (reference: the 100 ms goal)`, a.p99Ms, ACK_GOAL_S * 1000));
   tables.push(`### Slack acks (p99 against the 100 ms goal)\n\n| surface | n | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|\n${acks.map((a) => `| ${a.name} | ${a.n} | ${a.p50Ms.toFixed(1)} | ${a.p99Ms.toFixed(1)} | ${a.maxMs.toFixed(1)} |`).join('\n')}\n`);
+
+  progress(`restore end-to-end (Slack approvals, real swarm), scales ${scales.join(', ')}`);
+  const e2e: E2eResult[] = [];
+  for (const scale of scales) e2e.push(await benchRestoreE2e({ scale }));
+  for (const r of e2e) rows.push(row(`restore end-to-end, second approval → migrations Done (scale ${r.scale})`, r.totalMs, undefined));
+  tables.push(`### Restore end to end: second approval → Migrations: Done, by step\n\n${e2eTable(e2e)}`);
 
   if (json) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
