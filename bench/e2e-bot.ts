@@ -16,6 +16,8 @@ export interface BotProcess {
   pid: number;
   /** Peak resident set size so far, MiB (VmHWM). */
   peakRssMiB(): number;
+  /** Resident set size when it said it was running, MiB (VmRSS): the baseline of the peak. */
+  readyRssMiB: number;
   /** The last lines of its log, for an error message. */
   tail(): string;
   /** SIGTERM, bounded wait, SIGKILL. */
@@ -52,12 +54,14 @@ export async function startBotProcess(env: Record<string, string>, logFile: stri
     await new Promise((r) => setTimeout(r, 100));
   }
   const pid = child.pid ?? 0;
+  const statusMiB = (field: 'VmHWM' | 'VmRSS'): number => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  };
   return {
     pid,
-    peakRssMiB() {
-      const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m ? Number(m[1]) / 1024 : Number.NaN;
-    },
+    peakRssMiB: () => statusMiB('VmHWM'),
+    readyRssMiB: statusMiB('VmRSS'),
     tail,
     async stop() {
       if (!exited(child)) {

@@ -66,6 +66,8 @@ export interface E2eResult {
   requestToCardMs: number;
   secondClickAckMs: number;
   peakRssMiB: number;
+  /** The bot's RSS once it was up, before the request. */
+  readyRssMiB: number;
   migrationPollS: number;
   loadBefore: number[];
   loadAfter: number[];
@@ -226,6 +228,7 @@ export async function benchRestoreE2e(opts: { scale: number; quiet?: boolean; mi
       requestToCardMs,
       secondClickAckMs: second.ms,
       peakRssMiB,
+      readyRssMiB: bot.readyRssMiB,
       migrationPollS: pollS ?? 10,
       loadBefore,
       loadAfter: loadavg(),
@@ -256,7 +259,7 @@ export function e2eTable(results: E2eResult[]): string {
   const notes = results.map((r) =>
     `- scale ${r.scale}: set of ${r.records.toLocaleString('en')} records, ${(r.setBytes / 1e6).toFixed(1)} MB; "Migrations: Done" seen in the thread after ${s(r.seenMs)} s; ` +
     `\`/restore\` → card (the request's verification) ${s(r.requestToCardMs)} s; second click acked in ${r.secondClickAckMs.toFixed(0)} ms; ` +
-    `bot peak RSS ${r.peakRssMiB.toFixed(0)} MiB; migration poll every ${r.migrationPollS} s; load average ${r.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${r.loadAfter.map((l) => l.toFixed(2)).join(' ')} after`,
+    `bot peak RSS ${r.peakRssMiB.toFixed(0)} MiB (${Number.isFinite(r.readyRssMiB) ? r.readyRssMiB.toFixed(0) : '?'} MiB once started); migration poll every ${r.migrationPollS} s; load average ${r.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${r.loadAfter.map((l) => l.toFixed(2)).join(' ')} after`,
   );
   return `${head}\n${rows.join('\n')}\n${total}\n\n${notes.join('\n')}\n`;
 }
