@@ -214,7 +214,8 @@ export async function benchRestoreE2e(opts: { scale: number; quiet?: boolean; mi
     const migrations = steps.get('migrations');
     if (migrations?.state !== 'done' || !migrations.finishedAt || !meta.startedAt) throw new Error('the checkpoint has no finished migration step');
     const totalMs = migrations.finishedAt - clicked;
-    const stores = made.manifest.artifacts.map((a) => a.store).filter((s, i, all) => all.indexOf(s) === i);
+    // In the order the job restored them.
+    const stores = [...steps].filter(([n]) => n.startsWith('restore:')).sort((a, b) => (a[1].startedAt ?? 0) - (b[1].startedAt ?? 0)).map(([n]) => n.slice('restore:'.length) as StoreName);
     await waitFor(() => inThread('Done: restore of'), 120_000, 'the summary').catch(() => undefined);
     const peakRssMiB = bot.peakRssMiB();
     return {
