@@ -6,8 +6,9 @@
  *
  * Every row is {name, ours_s, reference_s, ratio}; ratio > 1 means the bot is faster. For the ack
  * latency there is no reference tool: the reference is the issue's goal (100 ms p99), said so in the
- * name. `/backup status` is measured twice: on the Slack surface alone (bench/slack-ack.ts) and with
- * the whole bot in one process (bench/slack-ack-live.ts), which is what the goal is about; the time
+ * name; neither for the end-to-end restore (no tool does the whole runbook), whose row has none.
+ * `/backup status` is measured twice: on the Slack surface alone (bench/slack-ack.ts) and with the
+ * whole bot in one process (bench/slack-ack-live.ts), which is what the goal is about; the time
  * until the status reply reaches Slack is reported beside it (no reference). Progress goes to
  * stderr, so stdout stays one JSON document with --json.
  */
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { up } from '../scripts/services/harness.ts';
 import { benchOffsite, offsiteTable } from './offsite.ts';
 import { benchPostgres, postgresTable } from './postgres.ts';
+import { benchRestoreE2e, e2eTable, type E2eResult } from './restore-e2e.ts';
 import { benchSlackAck } from './slack-ack.ts';
 import { benchSlackAckLive, type Stats } from './slack-ack-live.ts';
 import { benchStores, storesTable } from './stores.ts';
@@ -83,6 +85,12 @@ async function main(): Promise<void> {
   tables.push(
     `### \`/backup status\`, 50 at once, whole bot (${live.manifests} manifests on disk)\n\n| round | ack p50 / p99 / max ms | reply p50 / p99 / max ms | bare HTTP server, same burst | load (1 min) |\n|---|---|---|---|---:|\n${liveRows.join('\n')}\n| median | ${cells(live.ack)} | ${cells(live.reply)} | ${cells(live.floor)} | |\n`,
   );
+
+  progress(`restore end-to-end (Slack approvals, real swarm), scales ${scales.join(', ')}`);
+  const e2e: E2eResult[] = [];
+  for (const scale of scales) e2e.push(await benchRestoreE2e({ scale }));
+  for (const r of e2e) rows.push(row(`restore end-to-end, second approval → migrations Done (scale ${r.scale})`, r.totalMs, undefined));
+  tables.push(`### Restore end to end: second approval → Migrations: Done, by step\n\n${e2eTable(e2e)}`);
 
   if (json) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
