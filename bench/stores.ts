@@ -5,7 +5,7 @@
  * mongodump/mongorestore (the harness's `mongo-tools`: ../shared/tools/mongo-tools, PATH, or
  * MONGODUMP_BIN / MONGORESTORE_BIN) are compared in the same run.
  *
- *   npx tsx bench/stores.ts [--scales 1,10] [--runs 3] [--no-restore] [--no-minio] [--json]
+ *   npx tsx bench/stores.ts [--scales 1,10] [--runs 3] [--no-restore] [--no-minio] [--heap-cap 64] [--json]
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,8 +34,11 @@ interface OpResult {
 
 type Op = 'backup' | 'verify' | 'restore' | 'mongo-load';
 
+/** Set by --heap-cap: each operation runs with V8's old space capped (shows the live memory is bounded). */
+let heapCapMiB: number | undefined;
+
 async function child(env: Record<string, string>, op: Op, stores: string, label?: string): Promise<OpResult> {
-  const args = ['--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, stores, ...(label ? [label] : [])];
+  const args = [...(heapCapMiB ? [`--max-old-space-size=${heapCapMiB}`] : []), '--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, stores, ...(label ? [label] : [])];
   const { stdout } = await run(process.execPath, args, { env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
 }
@@ -188,8 +191,9 @@ interface RunFigures {
  * operation). `restore: false` skips the whole-restore measurement (the load and the verification
  * are measured apart in any case).
  */
-export async function benchStores(scales: number[], opts: { minio?: boolean; runs?: number; restore?: boolean } = {}): Promise<StoreBenchRow[]> {
+export async function benchStores(scales: number[], opts: { minio?: boolean; runs?: number; restore?: boolean; heapCapMiB?: number } = {}): Promise<StoreBenchRow[]> {
   const base = servicesEnv();
+  heapCapMiB = opts.heapCapMiB;
   const out: StoreBenchRow[] = [];
   const runs = opts.runs ?? 1;
   for (const scale of scales) {
@@ -293,7 +297,7 @@ export function storesTable(rows: StoreBenchRow[]): string {
   const runs = rows[0]?.runs ?? 1;
   const loads = rows.map((r) => `scale ${r.scale}: ${r.load.map((l) => l.toFixed(2)).join(' → ')}`).join('; ');
   return [
-    `MongoDB (${runs === 1 ? 'one run' : `medians of ${runs} runs`}; load average ${loads}; insert mode: ${rows[0]?.insertMode ?? '?'}). *load* = drop, create, insert, indexes and count check, as the adapter does it (two archives at once); the verification passes are the next columns.`,
+    `MongoDB (${runs === 1 ? 'one run' : `medians of ${runs} runs`}; load average ${loads}; insert mode: ${rows[0]?.insertMode ?? '?'}${heapCapMiB ? `; every operation with --max-old-space-size=${heapCapMiB}` : ''}). *load* = drop, create, insert, indexes and count check, as the adapter does it (two archives at once); the verification passes are the next columns.`,
     '',
     '| scale | data | backup | mongodump → ratio | load (steps summed over archives) | mongorestore with indexes → ratio | mongorestore --noIndexRestore → ratio (ours still building indexes) | verifySet | whole restore (verifySet + adapter read + load) |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -313,7 +317,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const scales = (i > 0 ? process.argv[i + 1] ?? '' : '1,10').split(',').map(Number);
   const r = process.argv.indexOf('--runs');
   const runs = r > 0 ? Number(process.argv[r + 1] ?? 1) : 1;
-  benchStores(scales, { runs, restore: !process.argv.includes('--no-restore'), minio: !process.argv.includes('--no-minio') }).then(
+  const h = process.argv.indexOf('--heap-cap');
+  const heapCap = h > 0 ? Number(process.argv[h + 1]) : undefined;
+  benchStores(scales, { runs, restore: !process.argv.includes('--no-restore'), minio: !process.argv.includes('--no-minio'), ...(heapCap ? { heapCapMiB: heapCap } : {}) }).then(
     (rows) => {
       process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(rows)}\n` : storesTable(rows));
       process.exit(0);
