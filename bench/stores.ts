@@ -160,6 +160,10 @@ export interface StoreBenchRow {
   mongorestoreNoIndexMs: number | undefined;
   /** mongorestore --noIndexRestore followed by the same index build (referenceIndexBuild): like for like where mongorestore cannot build them. */
   mongorestorePlusIndexesMs: number | undefined;
+  /** Median of the runs' ratios reference / load, the reference restoring indexes (mongorestore's own, or --noIndexRestore + the same build). */
+  ratioLikeForLike: number;
+  /** Median of the runs' ratios mongorestore --noIndexRestore / load (the load still builds its indexes). */
+  ratioNoIndexRestore: number;
   /** Why mongorestore could not restore indexes, when it could not. */
   mongorestoreIndexError: string | undefined;
   backupRssMiB: number;
@@ -263,6 +267,12 @@ export async function benchStores(scales: number[], opts: { minio?: boolean; run
         mongorestoreNoIndexMs: ref((f) => f.mongorestoreNoIndexMs),
         mongorestorePlusIndexesMs: ref((f) => (f.mongorestoreNoIndexMs === undefined || f.indexBuildMs === undefined ? undefined : f.mongorestoreNoIndexMs + f.indexBuildMs)),
         mongorestoreIndexError: indexError,
+        // Ratios of each run (ours and the reference measured minutes apart, under the same load), then the median.
+        ratioLikeForLike: m((f) => {
+          const reference = f.mongorestoreMs ?? (f.mongorestoreNoIndexMs === undefined || f.indexBuildMs === undefined ? undefined : f.mongorestoreNoIndexMs + f.indexBuildMs);
+          return reference === undefined ? undefined : reference / f.load.ms;
+        }),
+        ratioNoIndexRestore: m((f) => (f.mongorestoreNoIndexMs === undefined ? undefined : f.mongorestoreNoIndexMs / f.load.ms)),
         backupRssMiB: m((f) => f.backup.maxRssKiB) / 1024,
         verifyRssMiB: m((f) => f.verify.maxRssKiB) / 1024,
         loadRssMiB: m((f) => f.load.maxRssKiB) / 1024,
@@ -288,7 +298,7 @@ const mib = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(0)} MiB` :
 export function storesTable(rows: StoreBenchRow[]): string {
   const speed = rows.map((r) => {
     const phases = Object.entries(r.loadPhases).map(([p, ms]) => `${p} ${(ms / 1000).toFixed(2)}`).join(', ');
-    return `| ${r.scale} | ${r.mongoDocs} docs, ${(r.mongoBytes / 1e6).toFixed(1)} MB BSON → ${(r.archiveBytes / 1e6).toFixed(1)} MB archives | ${s(r.backupMs)} (${mbps(r.mongoBytes, r.backupMs)} MB/s) | ${s(r.mongodumpMs)} → ${ratio(r.mongodumpMs, r.backupMs)} | ${s(r.loadMs)} (${mbps(r.mongoBytes, r.loadMs)} MB/s; ${phases}) | ${r.mongorestoreIndexError === undefined ? `${s(r.mongorestoreMs)} → ${ratio(r.mongorestoreMs, r.loadMs)}; 2 at once ${s(r.mongorestoreParallelMs)} → ${ratio(r.mongorestoreParallelMs, r.loadMs)}` : `refused (${r.mongorestoreIndexError}); --noIndexRestore + the same index build: ${s(r.mongorestorePlusIndexesMs)} → ${ratio(r.mongorestorePlusIndexesMs, r.loadMs)}`} | ${s(r.mongorestoreNoIndexMs)} → ${ratio(r.mongorestoreNoIndexMs, r.loadMs)} | ${s(r.verifyMs)} | ${s(r.restoreMs)} |`;
+    return `| ${r.scale} | ${r.mongoDocs} docs, ${(r.mongoBytes / 1e6).toFixed(1)} MB BSON → ${(r.archiveBytes / 1e6).toFixed(1)} MB archives | ${s(r.backupMs)} (${mbps(r.mongoBytes, r.backupMs)} MB/s) | ${s(r.mongodumpMs)} → ${ratio(r.mongodumpMs, r.backupMs)} | ${s(r.loadMs)} (${mbps(r.mongoBytes, r.loadMs)} MB/s; ${phases}) | ${r.mongorestoreIndexError === undefined ? `${s(r.mongorestoreMs)} → **${r.ratioLikeForLike.toFixed(2)}**; 2 at once ${s(r.mongorestoreParallelMs)} → ${ratio(r.mongorestoreParallelMs, r.loadMs)}` : `refused (${r.mongorestoreIndexError}); --noIndexRestore + the same index build: ${s(r.mongorestorePlusIndexesMs)} → **${r.ratioLikeForLike.toFixed(2)}**`} | ${s(r.mongorestoreNoIndexMs)} → **${r.ratioNoIndexRestore.toFixed(2)}** | ${s(r.verifyMs)} | ${s(r.restoreMs)} |`;
   });
   const memory = rows.flatMap((r) => [
     `| ${r.scale} | mongo | ${mib(r.backupRssMiB)} | ${mib(r.verifyRssMiB)} | ${mib(r.loadRssMiB)} | ${mib(r.restoreRssMiB)} |`,
@@ -297,7 +307,7 @@ export function storesTable(rows: StoreBenchRow[]): string {
   const runs = rows[0]?.runs ?? 1;
   const loads = rows.map((r) => `scale ${r.scale}: ${r.load.map((l) => l.toFixed(2)).join(' → ')}`).join('; ');
   return [
-    `MongoDB (${runs === 1 ? 'one run' : `medians of ${runs} runs`}; load average ${loads}; insert mode: ${rows[0]?.insertMode ?? '?'}${heapCapMiB ? `; every operation with --max-old-space-size=${heapCapMiB}` : ''}). *load* = drop, create, insert, indexes and count check, as the adapter does it (two archives at once); the verification passes are the next columns.`,
+    `MongoDB (${runs === 1 ? 'one run' : `medians of ${runs} runs`}; load average ${loads}; insert mode: ${rows[0]?.insertMode ?? '?'}${heapCapMiB ? `; every operation with --max-old-space-size=${heapCapMiB}` : ''}). *load* = drop, create, insert, indexes and count check, as the adapter does it (two archives at once); the verification passes are the next columns. Times are medians; each ratio is the median of the runs' own ratios.`,
     '',
     '| scale | data | backup | mongodump → ratio | load (steps summed over archives) | mongorestore with indexes → ratio | mongorestore --noIndexRestore → ratio (ours still building indexes) | verifySet | whole restore (verifySet + adapter read + load) |',
     '|---|---|---|---|---|---|---|---|---|',
