@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { namespaceOf, type ArchiveHeader, type CollectionInfo } from './archive-format.ts';
 import { ArchiveFormatError, readArchive } from './archive-reader.ts';
 import { Crc64 } from './crc64.ts';
+import { bsonProblem } from './archive-bson.ts';
 
 /** A collection as announced by the archive's prelude. */
 export interface ArchiveCollection {
@@ -32,7 +33,7 @@ export interface ArchiveSummary {
 }
 
 export interface ScanOptions {
-  /** Decode every document fully (verify); the restore pass decodes them itself. */
+  /** Check every document's full BSON structure (verify); the restore pass sends them as they are. */
   decodeDocuments?: boolean;
   /** Called for each document in stream order; awaited (backpressure). */
   onDocument?: (collection: ArchiveCollection, bytes: Buffer) => Promise<void> | void;
@@ -159,11 +160,8 @@ function isBucketsOfTimeseries(ns: string, byNs: Map<string, ArchiveCollection>)
 }
 
 function decodeOrReport(bytes: Buffer, ns: string, problems: string[]): void {
-  try {
-    BSON.deserialize(bytes, { promoteValues: false, bsonRegExp: true });
-  } catch (err) {
-    problems.push(`a document of ${ns} is not valid BSON: ${(err as Error).message}`);
-  }
+  const problem = bsonProblem(bytes);
+  if (problem !== undefined) problems.push(`a document of ${ns} is not valid BSON: ${problem}`);
 }
 
 function describeFailure(err: unknown): string {

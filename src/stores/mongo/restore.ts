@@ -1,12 +1,14 @@
 /**
  * Restores one (already verified) archive, as `mongorestore --drop` would after the runbook's
  * "drop every database": drop the database, recreate each collection with its options, stream the
- * documents in batches, recreate views and indexes, then compare counts with the archive.
+ * documents (their BSON bytes as archived) in batches, build views and indexes after the load,
+ * then check counts: the server's acknowledgements and its own count against the archive's.
  */
-import { BSON, type Db, type Document, type MongoClient } from 'mongodb';
+import type { Db, Document, MongoClient } from 'mongodb';
 import { scanArchive, type ArchiveCollection, type ArchiveSummary } from './archive-scan.ts';
 import { isDumpable } from './namespaces.ts';
 import { mapLimit } from '../../parallel.ts';
+import { insertBatch } from './raw-insert.ts';
 
 export interface RestoreOptions {
   signal: AbortSignal;
@@ -16,6 +18,8 @@ export interface RestoreOptions {
   onCollection?: (ns: string, count: number) => void;
   /** Restore each database under another name (the restore drill's scratch databases); default: as named in the archive. */
   renameDb?: (db: string) => string;
+  /** Called after each step with its duration (benchmarks: where a load spends its time). */
+  onPhase?: (phase: RestorePhase, ms: number) => void;
 }
 
 /** Thrown when the server refuses part of a restore; the message names the collection or index. */
@@ -69,6 +73,21 @@ async function createViewsAndIndexes(client: MongoClient, plan: ArchiveCollectio
   }
 }
 
+/** The steps of a load, as timed for `onPhase`. */
+export type RestorePhase = 'drop' | 'create' | 'insert' | 'index' | 'count';
+
+/** Server-side count of one collection: `$collStats` answers from collection metadata on MongoDB and from page counts on FerretDB/SQLite, where `count` reads every document. */
+async function serverCount(db: Db, collection: string): Promise<number> {
+  try {
+    const stats = await db.collection(collection).aggregate<{ count?: unknown }>([{ $collStats: { count: {} } }]).toArray();
+    // One entry per shard on a sharded cluster.
+    if (stats.length > 0 && stats.every((s) => typeof s.count === 'number')) return stats.reduce((n, s) => n + Number(s.count), 0);
+  } catch {
+    // A server without $collStats: the count command, exact but possibly a scan.
+  }
+  return Number(((await db.command({ count: collection })) as { n?: number }).n ?? -1);
+}
+
 /** Restores the archive; `verified` is the summary of a successful verification scan of the same file. */
 export async function restoreArchive(
   client: MongoClient,
@@ -80,51 +99,86 @@ export async function restoreArchive(
   // server's own and are never dropped or written here.
   const plan = verified.collections.filter((c) => isDumpable(c.collection) && !SERVER_DATABASES.has(c.db));
   const to: Target = opts.renameDb ?? ((db) => db);
+  const timed = async <T>(phase: RestorePhase, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const out = await run();
+    opts.onPhase?.(phase, performance.now() - started);
+    return out;
+  };
   const dbs = new Set([...(opts.databases ?? []), ...plan.map((c) => c.db)].filter((d) => !SERVER_DATABASES.has(d)));
-  for (const name of dbs) await step(`dropping database ${to(name)}`, () => client.db(to(name)).dropDatabase());
-  await createCollections(client, plan, to);
+  await timed('drop', async () => {
+    for (const name of dbs) await step(`dropping database ${to(name)}`, () => client.db(to(name)).dropDatabase());
+  });
+  await timed('create', () => createCollections(client, plan, to));
 
+  const collections = plan.filter((c) => c.info.type === 'collection');
+  const inserted = await timed('insert', () => loadDocuments(client, file, collections, to, opts));
+  for (const c of collections) opts.onCollection?.(c.ns, inserted.get(c.ns) ?? 0);
+  await timed('index', () => createViewsAndIndexes(client, plan, to));
+
+  // Two checks that a load is complete: the server acknowledged every document of the archive,
+  // and the server's own count of each collection agrees (cheap on both MongoDB and FerretDB).
+  return timed('count', async () => {
+    const counts: Record<string, number> = {};
+    const wrong: string[] = [];
+    const found = await mapLimit(collections, 4, (c) => step(`counting ${c.ns}`, () => serverCount(client.db(to(c.db)), c.collection)));
+    collections.forEach((c, i) => {
+      const n = found[i] ?? -1;
+      const acknowledged = inserted.get(c.ns) ?? 0;
+      const expected = verified.counts[c.ns] ?? 0;
+      counts[c.ns] = n;
+      if (acknowledged !== expected) wrong.push(`${c.ns}: the server acknowledged ${acknowledged} documents, the archive holds ${expected}`);
+      else if (n !== expected) wrong.push(`${c.ns} has ${n} documents, the archive ${expected}`);
+    });
+    if (wrong.length > 0) throw new RestoreStepError(`counts differ after restore: ${wrong.join('; ')}`);
+    return counts;
+  });
+}
+
+/**
+ * Streams the archive's documents into their collections, as archived (raw-insert.ts), and returns
+ * the documents the server acknowledged per namespace. Like mongorestore's insertion workers, a few
+ * batches are in flight while the archive is read on, bounded so memory stays at most
+ * IN_FLIGHT × BATCH_BYTES whatever the data size.
+ */
+async function loadDocuments(client: MongoClient, file: string, collections: ArchiveCollection[], to: Target, opts: RestoreOptions): Promise<Map<string, number>> {
   const batchSize = opts.batchSize ?? 1000;
-  const batches = new Map<string, { c: ArchiveCollection; docs: Document[]; bytes: number }>();
+  const batches = new Map<string, { c: ArchiveCollection; docs: Buffer[]; bytes: number }>();
   const inserted = new Map<string, number>();
-  // Like mongorestore's parallel insertion workers: a few batches in flight while the archive is
-  // read on, bounded so memory stays at most IN_FLIGHT × BATCH_BYTES whatever the data size.
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  const flush = (ns: string): Promise<void> => {
+  const flush = (ns: string): void => {
     const b = batches.get(ns);
-    if (!b || b.docs.length === 0) return Promise.resolve();
+    if (!b || b.docs.length === 0) return;
     const docs = b.docs;
     batches.set(ns, { c: b.c, docs: [], bytes: 0 });
     opts.signal.throwIfAborted();
-    const p = step(`inserting into ${ns}`, () => client.db(to(b.c.db)).collection(b.c.collection).insertMany(docs, { ordered: false }))
-      .then(() => {
-        inserted.set(ns, (inserted.get(ns) ?? 0) + docs.length);
+    const p = step(`inserting into ${ns}`, () => insertBatch(client.db(to(b.c.db)), b.c.collection, docs))
+      .then((n) => {
+        inserted.set(ns, (inserted.get(ns) ?? 0) + n);
       })
       .catch((err: unknown) => {
         failure ??= err;
       })
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
-    return p;
   };
   const settle = async (limit: number): Promise<void> => {
     while (inFlight.size > limit) await Promise.race(inFlight);
     if (failure) throw failure;
   };
-  const wanted = new Set(plan.filter((c) => c.info.type === 'collection').map((c) => c.ns));
+  const wanted = new Map(collections.map((c) => [c.ns, c]));
   const second = await scanArchive(file, {
     signal: opts.signal,
-    onDocument: async (c, bytes) => {
-      if (!wanted.has(c.ns)) return;
-      // promoteValues:false & co keep every BSON type (Int32, Double -0/NaN, Long, regex, binary) as is.
-      const doc = BSON.deserialize(bytes, { promoteValues: false, promoteBuffers: false, promoteLongs: false, bsonRegExp: true });
+    onDocument: async (entry, bytes) => {
+      const c = wanted.get(entry.ns);
+      if (!c) return;
       const b = batches.get(c.ns) ?? { c, docs: [], bytes: 0 };
-      b.docs.push(doc);
+      b.docs.push(bytes);
       b.bytes += bytes.length;
       batches.set(c.ns, b);
       if (b.docs.length >= batchSize || b.bytes >= BATCH_BYTES) {
-        void flush(c.ns);
+        flush(c.ns);
         await settle(IN_FLIGHT - 1);
       }
     },
@@ -132,23 +186,7 @@ export async function restoreArchive(
   await settle(0);
   // The file was verified before anything was dropped; a change since then is reported, not ignored.
   if (second.problems.length > 0) throw new RestoreStepError(`archive changed during restore: ${second.problems.join('; ')}`);
-  for (const ns of batches.keys()) void flush(ns);
+  for (const ns of batches.keys()) flush(ns);
   await settle(0);
-  for (const c of plan) if (c.info.type === 'collection') opts.onCollection?.(c.ns, inserted.get(c.ns) ?? 0);
-  await createViewsAndIndexes(client, plan, to);
-
-  const counts: Record<string, number> = {};
-  const wrong: string[] = [];
-  // The `count` command: exact right after a restore (nothing else writes), and answered from
-  // collection metadata on MongoDB instead of a scan of every document (FerretDB scans: a few at once).
-  const collections = plan.filter((c) => c.info.type === 'collection');
-  const found = await mapLimit(collections, 4, async (c) => Number(((await client.db(to(c.db)).command({ count: c.collection })) as { n?: number }).n ?? -1));
-  collections.forEach((c, i) => {
-    const n = found[i] ?? -1;
-    counts[c.ns] = n;
-    const expected = verified.counts[c.ns] ?? 0;
-    if (n !== expected) wrong.push(`${c.ns} has ${n} documents, the archive ${expected}`);
-  });
-  if (wrong.length > 0) throw new RestoreStepError(`counts differ after restore: ${wrong.join('; ')}`);
-  return counts;
+  return inserted;
 }
