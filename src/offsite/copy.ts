@@ -30,6 +30,8 @@ export interface CopyOptions {
   retry?: Partial<RetryPolicy>;
   /** Overrides the key from the configuration (null: no encryption). */
   key?: OffsiteKey | null;
+  /** SFTP channels used at once for the set's files (default: put.ts LANES). */
+  lanes?: number;
 }
 
 /** What a copy did. */
@@ -65,6 +67,7 @@ interface CopyState {
   counters: PutCounters;
   result: CopyResult;
   onProgress: ProgressFn | undefined;
+  lanes: number | undefined;
 }
 
 function sha256File(path: string): Promise<string> {
@@ -95,6 +98,7 @@ export async function copySetOffsite(opts: CopyOptions): Promise<CopyResult> {
     stored: new Map(),
     counters: { uploads: 0, bytesSent: 0 },
     onProgress: opts.onProgress,
+    lanes: opts.lanes,
     result: {
       label: m.label, files: 0, bytesSent: 0, skipped: 0, verified: 0, esSent: 0, esSkipped: 0, encrypted: key !== undefined,
       attempts: 0, uploads: 0, remoteFreePercent: 0, remoteAvailableBytes: 0, durationMs: 0,
@@ -141,6 +145,7 @@ async function copyAttempt(s: RemoteSession, st: CopyState): Promise<void> {
   await mkdirs(s, [setDir, rjoin(setDir, 'manifests'), ...toSend.map((i) => rdirname(i.remote))]);
   await putVerified(s, toSend, {
     key: st.key,
+    lanes: st.lanes,
     counters: st.counters,
     onProgress: st.onProgress,
     onVerified: (d) => {

@@ -25,6 +25,12 @@ export interface RemoteSession {
   guard<T>(p: Promise<T>): Promise<T>;
   /** Runs a command line (quote every word with shq); bounded in time and output. */
   exec(command: string, timeoutMs?: number): Promise<ExecResult>;
+  /**
+   * Up to `n` SFTP channels on this connection, `sftp` first; the others are opened once and
+   * closed with the connection. Fewer come back when the server refuses more (its MaxSessions).
+   * Uploads on separate channels each get their own flow-control window and request queue.
+   */
+  channels(n: number): Promise<SFTPWrapper[]>;
   /** Like exec but throws OffsiteError unless the exit code is 0. */
   run(command: string, what: string, timeoutMs?: number): Promise<string>;
   close(): void;
@@ -97,9 +103,11 @@ export async function openSession(
     client.once('close', () => reject(new OffsiteError('offsite_connect', `connection to ${where} lost: ${lostReason}`)));
   });
   lost.catch(() => undefined);
-  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-    client.sftp((err, s) => (err ? reject(new OffsiteError('offsite_connect', `SFTP refused by ${where}: ${err.message}`)) : resolve(s)));
-  }).catch((err: unknown) => {
+  const newSftp = (): Promise<SFTPWrapper> =>
+    new Promise<SFTPWrapper>((resolve, reject) => {
+      client.sftp((err, s) => (err ? reject(new OffsiteError('offsite_connect', `SFTP refused by ${where}: ${err.message}`)) : resolve(s)));
+    });
+  const sftp = await newSftp().catch((err: unknown) => {
     client.end();
     throw err;
   });
@@ -134,10 +142,20 @@ export async function openSession(
       });
     });
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, lost]);
+  const pool: SFTPWrapper[] = [sftp];
   return {
     sftp,
     guard,
     exec: (command, timeoutMs) => guard(exec(command, timeoutMs)),
+    async channels(n) {
+      while (pool.length < n) {
+        // A refusal leaves fewer channels; a lost connection rejects through guard.
+        const more = await guard(new Promise<SFTPWrapper | undefined>((resolve) => client.sftp((err, c) => resolve(err ? undefined : c))));
+        if (!more) break;
+        pool.push(more);
+      }
+      return pool.slice(0, Math.max(1, n));
+    },
     async run(command, what, timeoutMs) {
       const r = await guard(exec(command, timeoutMs));
       if (r.code !== 0) throw new OffsiteError('offsite_remote_command', `${what} failed on ${where} (exit ${r.code ?? 'signal'}): ${r.stderr.trim().slice(-300)}`);
