@@ -1,6 +1,6 @@
 /**
  * Offsite upload throughput against OpenSSH's own `scp`, same files, same local sshd, one run.
- * Ours = copySetOffsite end to end (upload on several SFTP channels, sha256 computed on the
+ * Ours = copySetOffsite end to end (upload on several connections, sha256 computed on the
  * server and compared, rename), with and without encryption; also the bare SFTP upload. The
  * "limit" rows measure, in the same rounds, what bounds a verified copy on this machine: the
  * server's hash of the same files alone, the SSH transport alone, the bot-side encryption alone.
@@ -22,7 +22,7 @@ import { copySetOffsite } from '../src/offsite/copy.ts';
 import { shq } from '../src/offsite/paths.ts';
 import { LANES } from '../src/offsite/put.ts';
 import { openSession } from '../src/offsite/session.ts';
-import { uploadStream } from '../src/offsite/transfer.ts';
+import { uploadStream, WRITE_BYTES } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
 
 async function makeFile(path: string, size: number): Promise<string> {
@@ -153,23 +153,29 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
 
     const rawDir = join(remoteBase, `raw-${i}`);
     mkdirSync(rawDir, { recursive: true });
-    add(`sftp upload only (${LANES} channels, no verification)`, await timed(async () => {
+    add(`sftp upload only (${LANES} connections, no verification)`, await timed(async () => {
       const s = await openSession(server, { timeoutMs: 10_000 });
-      const channels = await s.channels(LANES);
+      const lanes = await s.lanes(LANES);
       let next = 0;
-      await Promise.all(channels.map(async (channel) => {
+      await Promise.all(lanes.map(async (lane) => {
         for (let n = next++; n < locals.length; n = next++) {
-          await uploadStream(s, createReadStream(locals[n] as string, { highWaterMark: 256 * 1024 }), join(rawDir, `bench-${n}.gz`), undefined, { hash: false, channel, writeBytes: 255 * 1024, inFlight: 8 });
+          await uploadStream(s, createReadStream(locals[n] as string, { highWaterMark: WRITE_BYTES }), join(rawDir, `bench-${n}.gz`), undefined, { hash: false, lane });
         }
       }));
       s.close();
     }));
-    for (const [name, k, lanes] of [['copySetOffsite, 1 SFTP channel', null, 1], ['copySetOffsite', null, undefined], ['copySetOffsite + AES-256-GCM', key, undefined]] as const) {
-      const label = `b${i}-${name.length}${k ? 'e' : 'p'}${lanes ?? ''}`;
+    const variants = [
+      ['copySetOffsite, 1 connection', null, 1, false],
+      ['copySetOffsite', null, undefined, false],
+      ['copySetOffsite + AES-256-GCM', key, undefined, false],
+      ['copySetOffsite + AES-256-GCM, encrypted on the main thread', key, undefined, true],
+    ] as const;
+    for (const [v, [name, k, lanes, inlineEncryption]] of variants.entries()) {
+      const label = `b${i}-${v}`;
       const m: SetManifest = { label, artifacts };
       mkdirSync(join(root, 'manifests'), { recursive: true });
       writeFileSync(join(root, 'manifests', `${label}.json`), JSON.stringify(m));
-      add(name, await timed(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k, lanes }))));
+      add(name, await timed(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k, lanes, inlineEncryption }))));
     }
     rmSync(remoteBase, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 /**
- * The pipelined upload (src/offsite/put.ts) on the real sshd: several SFTP channels at once, the
+ * The pipelined upload (src/offsite/put.ts) on the real sshd: several connections at once, the
  * server hashing while the next file is sent, final names in the callers' order; large encrypted
  * files encrypted on a worker thread; the server's hash tool and its fallback.
  */
@@ -40,7 +40,7 @@ function localFiles(n: number, largeAt: number[]): { dir: string; names: string[
 }
 
 describe('pipelined offsite upload', () => {
-  it('sends files on several channels, verifies each on the server and renames them in the callers\' order', async () => {
+  it('sends files on several connections, verifies each on the server and renames them in the callers\' order', async () => {
     const target = server();
     const { dir, names, shas } = localFiles(24, [5, 6, 17]);
     const remote = join(target.dir, `pipe-${Date.now()}-${randomBytes(3).toString('hex')}`);

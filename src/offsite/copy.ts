@@ -30,8 +30,10 @@ export interface CopyOptions {
   retry?: Partial<RetryPolicy>;
   /** Overrides the key from the configuration (null: no encryption). */
   key?: OffsiteKey | null;
-  /** SFTP channels used at once for the set's files (default: put.ts LANES). */
+  /** Connections used at once for the set's files (default: put.ts LANES). */
   lanes?: number;
+  /** Encrypt on the main thread instead of a worker thread (for bench/offsite.ts). */
+  inlineEncryption?: boolean;
 }
 
 /** What a copy did. */
@@ -68,6 +70,7 @@ interface CopyState {
   result: CopyResult;
   onProgress: ProgressFn | undefined;
   lanes: number | undefined;
+  inlineEncryption: boolean | undefined;
 }
 
 function sha256File(path: string): Promise<string> {
@@ -99,6 +102,7 @@ export async function copySetOffsite(opts: CopyOptions): Promise<CopyResult> {
     counters: { uploads: 0, bytesSent: 0 },
     onProgress: opts.onProgress,
     lanes: opts.lanes,
+    inlineEncryption: opts.inlineEncryption,
     result: {
       label: m.label, files: 0, bytesSent: 0, skipped: 0, verified: 0, esSent: 0, esSkipped: 0, encrypted: key !== undefined,
       attempts: 0, uploads: 0, remoteFreePercent: 0, remoteAvailableBytes: 0, durationMs: 0,
@@ -146,6 +150,7 @@ async function copyAttempt(s: RemoteSession, st: CopyState): Promise<void> {
   await putVerified(s, toSend, {
     key: st.key,
     lanes: st.lanes,
+    inlineEncryption: st.inlineEncryption,
     counters: st.counters,
     onProgress: st.onProgress,
     onVerified: (d) => {

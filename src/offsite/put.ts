@@ -2,7 +2,7 @@
  * Upload with verification: each file goes to `.<name>.part`, its sha256 is computed on the server
  * and compared with the hash of the bytes sent, and only then is it renamed to its final name.
  *
- * Pipelined: files are sent on several SFTP channels at once ("lanes"), while one verifier walks
+ * Pipelined: files are sent on several connections at once ("lanes"), while one verifier walks
  * the files in their order — it waits for a file's upload, has the server hash it (small files in
  * batches, so that one command serves many), compares, renames. So the server hashes file N while
  * N+1 is being sent, and final names still appear in the callers' order (the Elasticsearch mirror
@@ -19,9 +19,8 @@ import type { OffsiteKey } from '../crypto/key.ts';
 import { OffsiteError } from './errors.ts';
 import { partName } from './paths.ts';
 import { remoteSha256, renameOver, unlinkQuiet } from './remote.ts';
-import type { SFTPWrapper } from 'ssh2';
-import type { RemoteSession } from './session.ts';
-import { uploadStream } from './transfer.ts';
+import type { Lane, RemoteSession } from './session.ts';
+import { IN_FLIGHT, uploadStream, WRITE_BYTES } from './transfer.ts';
 import type { ProgressFn } from './types.ts';
 
 /** One file to store remotely. */
@@ -57,9 +56,11 @@ export interface PutOptions {
   onProgress?: ProgressFn;
   /** Called once per file after its final name exists (for journals), in the items' order. */
   onVerified?: (d: PutDone) => void;
-  /** SFTP channels used at once (default LANES). */
+  /** Connections used at once (default LANES; see RemoteSession.lanes). */
   lanes?: number;
-  /** Bytes per SFTP WRITE request and how many may be unanswered per channel. */
+  /** Encrypt large files on the main thread too (bench/offsite.ts compares both). */
+  inlineEncryption?: boolean;
+  /** Bytes per SFTP WRITE request and how many may be unanswered per lane. */
   writeBytes?: number;
   inFlight?: number;
 }
@@ -68,14 +69,11 @@ const BATCH_FILES = 64;
 const BATCH_BYTES = 256 * 1024 * 1024;
 /** A file this large is verified on its own, and small ones sent before it are verified first. */
 const LARGE = 8 * 1024 * 1024;
-/** Bytes per WRITE request and unanswered requests per channel: 2 MiB, OpenSSH's channel window. */
-const WRITE_BYTES = 255 * 1024;
-const IN_FLIGHT = 8;
 const PROGRESS_STEP = 4 * 1024 * 1024;
-/** Channels used at once (bench/offsite.ts measures 1 against more). */
-export const LANES = 2;
-/** Local read size: one WRITE request per read (OpenSSH accepts up to 255 KiB per WRITE). */
-const READ_BYTES = 256 * 1024;
+/** Connections used at once (bench/offsite.ts measures 1 against this). */
+export const LANES = 3;
+/** Local read size: one WRITE request per read, sliced without a copy. */
+const READ_BYTES = WRITE_BYTES;
 
 async function* readLocal(path: string, hash: Hash | undefined): AsyncGenerator<Buffer> {
   try {
@@ -151,11 +149,11 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
     return -1;
   };
 
-  const channels = await s.channels(Math.min(opts.lanes ?? LANES, n));
+  const lanes = await s.lanes(Math.min(opts.lanes ?? LANES, n));
   let worker: EncryptWorker | undefined;
   const encryptor = (): EncryptWorker => (worker ??= new EncryptWorker());
   let next = 0;
-  const lane = async (channel: SFTPWrapper): Promise<void> => {
+  const run = async (lane: Lane): Promise<void> => {
     while (failure === undefined && next < n) {
       const i = next++;
       const size = sizes[i];
@@ -165,8 +163,8 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
         if (j >= 0) await (committed[j] as Deferred<void>).promise;
       }
       // Large encrypted files are encrypted on a worker thread, beside the SSH transport.
-      const pool = opts.key && isLarge(i) ? encryptor() : undefined;
-      (uploaded[i] as Deferred<PutDone>).resolve(await uploadOne(s, channel, items[i] as PutItem, size as number, opts, pool));
+      const pool = opts.key && isLarge(i) && !opts.inlineEncryption ? encryptor() : undefined;
+      (uploaded[i] as Deferred<PutDone>).resolve(await uploadOne(s, lane, items[i] as PutItem, size as number, opts, pool));
     }
   };
   const verifier = async (): Promise<void> => {
@@ -189,7 +187,7 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
   };
   // The first failure stops every lane and the verifier; nothing after it is renamed.
   try {
-    await Promise.all([...channels.map((c) => lane(c)), verifier()].map((p) => p.catch(fail)));
+    await Promise.all([...lanes.map((l) => run(l)), verifier()].map((p) => p.catch(fail)));
   } finally {
     await worker?.close();
   }
@@ -228,8 +226,8 @@ async function* localErrors(item: PutItem, chunks: AsyncGenerator<Buffer>): Asyn
   }
 }
 
-/** Sends one file to its `.part` name on `channel`; returns the size and sha256 of what was sent. */
-async function uploadOne(s: RemoteSession, channel: SFTPWrapper, item: PutItem, size: number, opts: PutOptions, pool?: EncryptWorker): Promise<PutDone> {
+/** Sends one file to its `.part` name on `lane`; returns the size and sha256 of what was sent. */
+async function uploadOne(s: RemoteSession, lane: Lane, item: PutItem, size: number, opts: PutOptions, pool?: EncryptWorker): Promise<PutDone> {
   opts.onProgress?.({ phase: 'upload', path: item.display, bytes: size, message: `sending ${item.display}` });
   opts.counters.uploads++;
   // A plain file with a known checksum needs no local hash: the server's sha256 must equal the
@@ -249,7 +247,7 @@ async function uploadOne(s: RemoteSession, channel: SFTPWrapper, item: PutItem, 
   const sent = await uploadStream(s, source, partName(item.remote), onBytes, {
     // The ciphertext's sha256 comes from the worker, which hashed it as it encrypted.
     hash: opts.key !== undefined && !inWorker,
-    channel,
+    lane,
     writeBytes: opts.writeBytes ?? WRITE_BYTES,
     inFlight: opts.inFlight ?? IN_FLIGHT,
   });

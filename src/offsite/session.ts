@@ -26,14 +26,22 @@ export interface RemoteSession {
   /** Runs a command line (quote every word with shq); bounded in time and output. */
   exec(command: string, timeoutMs?: number): Promise<ExecResult>;
   /**
-   * Up to `n` SFTP channels on this connection, `sftp` first; the others are opened once and
-   * closed with the connection. Fewer come back when the server refuses more (its MaxSessions).
-   * Uploads on separate channels each get their own flow-control window and request queue.
+   * Up to `n` upload lanes, this connection's SFTP channel first; the others are further
+   * connections to the same server (host key pinned the same way), opened once and closed with
+   * this one. Fewer come back when the server refuses more. Separate connections, not channels
+   * on this one: the server serves each connection with one process, so only these spread its
+   * decryption and writes over several cores (bench/README.md).
    */
-  channels(n: number): Promise<SFTPWrapper[]>;
+  lanes(n: number): Promise<Lane[]>;
   /** Like exec but throws OffsiteError unless the exit code is 0. */
   run(command: string, what: string, timeoutMs?: number): Promise<string>;
   close(): void;
+}
+
+/** An SFTP channel with the guard of the connection that carries it. */
+export interface Lane {
+  sftp: SFTPWrapper;
+  guard<T>(p: Promise<T>): Promise<T>;
 }
 
 /** "SHA256:<base64 without padding>" of a raw host key, as `ssh-keygen -lf` prints it. */
@@ -142,17 +150,23 @@ export async function openSession(
       });
     });
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, lost]);
-  const pool: SFTPWrapper[] = [sftp];
+  const pool: Lane[] = [{ sftp, guard }];
+  const extra: RemoteSession[] = [];
   return {
     sftp,
     guard,
     exec: (command, timeoutMs) => guard(exec(command, timeoutMs)),
-    async channels(n) {
+    async lanes(n) {
       while (pool.length < n) {
-        // A refusal leaves fewer channels; a lost connection rejects through guard.
-        const more = await guard(new Promise<SFTPWrapper | undefined>((resolve) => client.sftp((err, c) => resolve(err ? undefined : c))));
+        // A refusal leaves fewer lanes; only this connection's loss is an error.
+        const opening = openSession(target, opts).catch(() => undefined);
+        const more = await guard(opening).catch((err: unknown) => {
+          void opening.then((late) => late?.close());
+          throw err;
+        });
         if (!more) break;
-        pool.push(more);
+        extra.push(more);
+        pool.push({ sftp: more.sftp, guard: more.guard });
       }
       return pool.slice(0, Math.max(1, n));
     },
@@ -162,6 +176,7 @@ export async function openSession(
       return r.stdout;
     },
     close() {
+      for (const e of extra) e.close();
       client.end();
     },
   };
