@@ -39,8 +39,33 @@ export class EncryptWorker {
   readonly #sinks = new Map<number, Sink>();
   #next = 1;
   #broken: Error | undefined;
+  #ready: (() => void) | undefined;
 
-  constructor() {
+  /**
+   * A worker that has loaded, or undefined when none can start here (a runtime that cannot load
+   * the worker's TypeScript, say): the caller then encrypts on its own thread. Bounded wait.
+   */
+  static async start(timeoutMs = 15_000): Promise<EncryptWorker | undefined> {
+    let w: EncryptWorker;
+    try {
+      w = new EncryptWorker();
+    } catch {
+      return undefined;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await new Promise<boolean>((resolve) => {
+      w.#ready = () => resolve(true);
+      w.#worker.once('error', () => resolve(false));
+      w.#worker.once('exit', () => resolve(false));
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    clearTimeout(timer);
+    if (ok && !w.#broken) return w;
+    await w.close().catch(() => undefined);
+    return undefined;
+  }
+
+  private constructor() {
     this.#worker = new Worker(new URL('./encrypt-worker.ts', import.meta.url));
     this.#worker.on('message', (m: FromWorker) => this.#receive(m));
     this.#worker.on('error', (err) => this.#fail(new EncryptError(`the encryption worker failed: ${err.message}`)));
@@ -103,6 +128,10 @@ export class EncryptWorker {
   }
 
   #receive(m: FromWorker): void {
+    if (m.type === 'ready') {
+      this.#ready?.();
+      return;
+    }
     const sink = this.#sinks.get(m.id);
     if (!sink) return;
     if (m.type === 'data') sink.queue.push(Buffer.from(m.data, 0, m.length));

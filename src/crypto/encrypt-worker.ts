@@ -17,6 +17,7 @@ export type ToWorker =
 
 /** Messages to the main thread. */
 export type FromWorker =
+  | { type: 'ready'; id: 0 }
   | { type: 'data'; id: number; data: ArrayBuffer; length: number }
   | { type: 'end'; id: number; bytes: number; sha256: string; plainSha256: string }
   | { type: 'error'; id: number; message: string };
@@ -93,3 +94,6 @@ parentPort?.on('message', (m: ToWorker) => {
   job.wake = undefined;
   wake?.();
 });
+
+// Loaded: the main thread may send files (until then it cannot tell a slow start from a broken one).
+post({ type: 'ready', id: 0 });

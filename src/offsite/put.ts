@@ -149,9 +149,14 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
     return -1;
   };
 
-  const lanes = await s.lanes(Math.min(opts.lanes ?? LANES, n));
-  let worker: EncryptWorker | undefined;
-  const encryptor = (): EncryptWorker => (worker ??= new EncryptWorker());
+  // A connection costs a key exchange: worth it only when there is something to share out.
+  const total = sizes.reduce<number>((sum, x) => sum + (typeof x === 'number' ? x : 0), 0);
+  // Started at once, beside the connections; none (encrypt inline) if it cannot start here.
+  const worker = opts.key && !opts.inlineEncryption && items.some((_, i) => isLarge(i)) ? EncryptWorker.start() : Promise.resolve(undefined);
+  const lanes = await s.lanes(total < LARGE ? 1 : Math.min(opts.lanes ?? LANES, n)).catch((err: unknown) => {
+    void worker.then((w) => w?.close());
+    throw err;
+  });
   let next = 0;
   const run = async (lane: Lane): Promise<void> => {
     while (failure === undefined && next < n) {
@@ -163,7 +168,7 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
         if (j >= 0) await (committed[j] as Deferred<void>).promise;
       }
       // Large encrypted files are encrypted on a worker thread, beside the SSH transport.
-      const pool = opts.key && isLarge(i) && !opts.inlineEncryption ? encryptor() : undefined;
+      const pool = opts.key && isLarge(i) ? await worker : undefined;
       (uploaded[i] as Deferred<PutDone>).resolve(await uploadOne(s, lane, items[i] as PutItem, size as number, opts, pool));
     }
   };
@@ -189,7 +194,7 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
   try {
     await Promise.all([...lanes.map((l) => run(l)), verifier()].map((p) => p.catch(fail)));
   } finally {
-    await worker?.close();
+    await (await worker)?.close();
   }
   if (failure !== undefined) throw failure;
   return Promise.all(uploaded.map((d) => d.promise));
