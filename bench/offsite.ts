@@ -1,21 +1,28 @@
 /**
  * Offsite upload throughput against OpenSSH's own `scp`, same files, same local sshd, one run.
- * Ours = copySetOffsite end to end (local sha256 check, upload, server-side sha256, rename), with
- * and without encryption; also the bare SFTP upload without verification.
+ * Ours = copySetOffsite end to end (upload on several connections, sha256 computed on the
+ * server and compared, rename), with and without encryption; also the bare SFTP upload. The
+ * "limit" rows measure, in the same rounds, what bounds a verified copy on this machine: the
+ * server's hash of the same files alone, the SSH transport alone, the bot-side encryption alone.
  * Usage: npx tsx bench/offsite.ts [MiB per file, default 64] [files, default 4] [runs, default 5]
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { servicesEnv, up } from '../scripts/services/harness.ts';
+import { servicesEnv, status, up } from '../scripts/services/harness.ts';
 import { sshdPaths } from '../scripts/services/sshd.ts';
 import { loadConfig } from '../src/config.ts';
+import { ChunkEncryptor } from '../src/crypto/chunked.ts';
 import { OffsiteKey } from '../src/crypto/key.ts';
 import { copySetOffsite } from '../src/offsite/copy.ts';
+import { shq } from '../src/offsite/paths.ts';
+import { LANES } from '../src/offsite/put.ts';
 import { openSession } from '../src/offsite/session.ts';
-import { uploadStream } from '../src/offsite/transfer.ts';
+import { uploadStream, WRITE_BYTES } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
 
 async function makeFile(path: string, size: number): Promise<string> {
@@ -38,10 +45,48 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-async function time(fn: () => Promise<void> | void): Promise<number> {
+/** CPU seconds used so far by this process (all threads) and by its children waited for. */
+function ownCpu(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6 + childCpu('self');
+}
+
+/** CPU seconds of the children a process has waited for (cutime + cstime), from /proc. */
+function childCpu(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // Fields 16 and 17 of proc(5), counted here from the state field (3).
+  return ((f[13] ?? 0) + (f[14] ?? 0)) / 100;
+}
+
+interface Timed {
+  seconds: number;
+  /** CPU seconds on both ends: this process, its child processes, and sshd's finished sessions. */
+  cpu: number;
+}
+
+/** Wall time of `fn`; CPU of both ends once sshd has reaped the sessions `fn` opened. */
+async function time(fn: () => Promise<void> | void, sshdPid: number): Promise<Timed> {
+  const cpu0 = ownCpu() + childCpu(sshdPid);
   const t = process.hrtime.bigint();
   await fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  await sleep(300);
+  return { seconds, cpu: ownCpu() + childCpu(sshdPid) - cpu0 };
+}
+
+/** The bot's side of an encrypted copy without the network: read, sha256, AES-256-GCM, sha256. */
+async function encryptAlone(key: OffsiteKey, file: string): Promise<void> {
+  const plain = createHash('sha256');
+  const cipher = createHash('sha256');
+  const enc = new ChunkEncryptor(key);
+  for await (const c of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+    plain.update(c as Buffer);
+    for (const b of enc.push(c as Buffer)) cipher.update(b);
+  }
+  for (const b of enc.finish()) cipher.update(b);
+  plain.digest();
+  cipher.digest();
 }
 
 export interface OffsiteBenchRow {
@@ -51,11 +96,24 @@ export interface OffsiteBenchRow {
   mibPerS: number;
   /** median of the per-round ratios scp seconds / this method's seconds (> 1: faster than scp) */
   vsScp: number;
+  /** median CPU seconds on both ends (this process and its children, sshd's sessions) */
+  cpu: number;
+  /** A limit of the machine measured for context (not a way of copying a set). */
+  limit?: boolean;
 }
 
+export interface OffsiteBench {
+  rows: OffsiteBenchRow[];
+  /** 1-minute load average before and after the rounds. */
+  load: [number, number];
+}
+
+const LIMITS = new Set(['limit: server sha256 alone (openssl, what the copy runs)', 'limit: server sha256sum alone (coreutils)', 'limit: SSH transport alone (ssh … cat >/dev/null)', 'limit: bot-side AES-256-GCM + 2 × sha256 alone']);
+
 /** Uploads `count` files of `mib` MiB `runs` times with each method; scp first in each round. */
-export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<OffsiteBenchRow[]> {
+export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<OffsiteBench> {
   await up({ only: ['sshd'], log: () => undefined });
+  const loadBefore = loadavg()[0] as number;
   const env = servicesEnv();
   const root = mkdtempSync(join(env['BACKUP_ROOT'] ?? '/tmp', 'bench-offsite-'));
   const remoteBase = join(env['BACKUP_SERVER_DIR'] ?? '', `bench-${Date.now()}`);
@@ -63,65 +121,86 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
   const server = config.backupServer;
   if (!server) throw new Error('sshd variables missing');
   const paths = sshdPaths(dirname(server.keyFile));
+  const sshOpts = ['-i', server.keyFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${paths.knownHosts}`];
 
-  const bytes = mib * 1024 * 1024;
   const artifacts = [];
   for (let f = 0; f < count; f++) {
     const rel = `mongo/bench-${f}.gz`;
-    artifacts.push({ store: 'mongo' as const, path: rel, kind: 'file' as const, bytes, sha256: await makeFile(join(root, rel), mib), counts: {}, durationMs: 0 });
+    artifacts.push({ store: 'mongo' as const, path: rel, kind: 'file' as const, bytes: mib * 1024 * 1024, sha256: await makeFile(join(root, rel), mib), counts: {}, durationMs: 0 });
   }
   const locals = artifacts.map((a) => join(root, a.path));
   const total = mib * count;
   const key = new OffsiteKey(randomBytes(32));
 
-  const results: Record<string, number[]> = { scp: [], 'sftp upload only': [], 'copySetOffsite': [], 'copySetOffsite + AES-256-GCM': [] };
+  const sshdPid = status().find((x) => x.name === 'sshd')?.pid;
+  if (!sshdPid) throw new Error('sshd is not running');
+  const results = new Map<string, Timed[]>();
+  const timed = (fn: () => Promise<void> | void): Promise<Timed> => time(fn, sshdPid);
+  const add = (name: string, t: Timed): void => void results.set(name, [...(results.get(name) ?? []), t]);
   for (let i = 0; i < runs; i++) {
     const scpDir = join(remoteBase, `scp-${i}`);
     mkdirSync(scpDir, { recursive: true });
-    results['scp']?.push(
-      await time(() => {
-        execFileSync('scp', ['-q', '-i', server.keyFile, '-P', String(server.port), '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${paths.knownHosts}`,
-          ...locals, `${server.username}@${server.host}:${scpDir}/`]);
-      }),
-    );
-    const s = await openSession(server, { timeoutMs: 10_000 });
-    mkdirSync(join(remoteBase, `raw-${i}`), { recursive: true });
-    results['sftp upload only']?.push(
-      await time(async () => {
-        for (const [n, local] of locals.entries()) {
-          await uploadStream(s, createReadStream(local, { highWaterMark: 256 * 1024 }), join(remoteBase, `raw-${i}`, `bench-${n}.gz`), undefined, { hash: false });
+    add('scp', await timed(() => void execFileSync('scp', ['-q', ...sshOpts, '-P', String(server.port), ...locals, `${server.username}@${server.host}:${scpDir}/`])));
+    const served = locals.map((_, n) => join(scpDir, `bench-${n}.gz`));
+    add('limit: server sha256 alone (openssl, what the copy runs)', await timed(() => void execFileSync('openssl', ['dgst', '-sha256', '-r', ...served])));
+    add('limit: server sha256sum alone (coreutils)', await timed(() => void execFileSync('sha256sum', served)));
+    // scp's own cipher and sshd, without files written or SFTP: the transport's share of scp.
+    const ssh = ['ssh', ...sshOpts, '-p', String(server.port), `${server.username}@${server.host}`, 'cat >/dev/null'].map(shq).join(' ');
+    add('limit: SSH transport alone (ssh … cat >/dev/null)', await timed(() => void execFileSync('sh', ['-c', `cat -- ${locals.map(shq).join(' ')} | ${ssh}`])));
+    add('limit: bot-side AES-256-GCM + 2 × sha256 alone', await timed(async () => {
+      for (const l of locals) await encryptAlone(key, l);
+    }));
+
+    const rawDir = join(remoteBase, `raw-${i}`);
+    mkdirSync(rawDir, { recursive: true });
+    add(`sftp upload only (${LANES} connections, no verification)`, await timed(async () => {
+      const s = await openSession(server, { timeoutMs: 10_000 });
+      const lanes = await s.lanes(LANES);
+      let next = 0;
+      await Promise.all(lanes.map(async (lane) => {
+        for (let n = next++; n < locals.length; n = next++) {
+          await uploadStream(s, createReadStream(locals[n] as string, { highWaterMark: WRITE_BYTES }), join(rawDir, `bench-${n}.gz`), undefined, { hash: false, lane });
         }
-      }),
-    );
-    s.close();
-    for (const [name, k] of [['copySetOffsite', null], ['copySetOffsite + AES-256-GCM', key]] as const) {
-      const label = `b${i}${k ? 'e' : 'p'}`;
+      }));
+      s.close();
+    }));
+    const variants = [
+      ['copySetOffsite, 1 connection', null, 1, false],
+      ['copySetOffsite', null, undefined, false],
+      ['copySetOffsite + AES-256-GCM', key, undefined, false],
+      ['copySetOffsite + AES-256-GCM, encrypted on the main thread', key, undefined, true],
+    ] as const;
+    for (const [v, [name, k, lanes, inlineEncryption]] of variants.entries()) {
+      const label = `b${i}-${v}`;
       const m: SetManifest = { label, artifacts };
       mkdirSync(join(root, 'manifests'), { recursive: true });
       writeFileSync(join(root, 'manifests', `${label}.json`), JSON.stringify(m));
-      results[name]?.push(await time(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k }))));
+      add(name, await timed(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k, lanes, inlineEncryption }))));
     }
     rmSync(remoteBase, { recursive: true, force: true });
   }
   // The machine is shared: each method's ratio is taken against the scp run of the same round,
   // and the median of those paired ratios is reported.
-  const scpTimes = results['scp'] ?? [];
+  const scpTimes = (results.get('scp') ?? []).map((x) => x.seconds);
   rmSync(root, { recursive: true, force: true });
-  return Object.entries(results).map(([method, xs]) => {
+  const rows = [...results.entries()].map(([method, runs]) => {
+    const xs = runs.map((r) => r.seconds);
     const t = median(xs);
-    return { method, seconds: t, mibPerS: total / t, vsScp: median(xs.map((x, i) => (scpTimes[i] ?? x) / x)) };
+    const cpu = median(runs.map((r) => r.cpu));
+    return { method, seconds: t, mibPerS: total / t, vsScp: median(xs.map((x, i) => (scpTimes[i] ?? x) / x)), cpu, ...(LIMITS.has(method) ? { limit: true } : {}) };
   });
+  return { rows, load: [loadBefore, loadavg()[0] as number] };
 }
 
-export function offsiteTable(rows: OffsiteBenchRow[]): string {
-  const lines = rows.map((r) => `| ${r.method} | ${r.seconds.toFixed(2)} | ${r.mibPerS.toFixed(0)} | ${r.vsScp.toFixed(2)} |`);
-  return `| method | seconds | MiB/s | throughput vs scp (paired) |\n| --- | ---: | ---: | ---: |\n${lines.join('\n')}\n`;
+export function offsiteTable(b: OffsiteBench): string {
+  const lines = b.rows.map((r) => `| ${r.method} | ${r.seconds.toFixed(2)} | ${r.mibPerS.toFixed(0)} | ${r.vsScp.toFixed(2)} | ${r.cpu.toFixed(2)} |`);
+  return `| method | seconds | MiB/s | throughput vs scp (paired) | CPU s, both ends |\n| --- | ---: | ---: | ---: | ---: |\n${lines.join('\n')}\n\nLoad average (1 min) ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after; ${cpus().length} cores.\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [mib, count, runs] = [Number(process.argv[2] ?? 64), Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 5)];
-  const rows = await benchOffsite(mib, count, runs);
+  const b = await benchOffsite(mib, count, runs);
   console.log(`\nOffsite upload, ${count} files × ${mib} MiB, loopback sshd (${runs} rounds, medians)\n`);
-  process.stdout.write(offsiteTable(rows));
+  process.stdout.write(offsiteTable(b));
   process.exit(0);
 }

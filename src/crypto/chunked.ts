@@ -17,8 +17,8 @@ import type { OffsiteKey } from './key.ts';
 const MAGIC = Buffer.from('CRVSENC', 'ascii');
 const VERSION = 1;
 const TAG_BYTES = 16;
-const SALT_BYTES = 16;
-const NONCE_BYTES = 12;
+export const SALT_BYTES = 16;
+export const NONCE_BYTES = 12;
 export const HEADER_BYTES = MAGIC.length + 2 + SALT_BYTES + NONCE_BYTES;
 /** Default plaintext bytes per chunk (64 KiB). */
 export const CHUNK_LOG2 = 16;
@@ -92,9 +92,13 @@ export class ChunkEncryptor {
   #counter = 0;
   #headerSent = false;
 
-  constructor(key: OffsiteKey, chunkLog2 = CHUNK_LOG2) {
-    const salt = randomBytes(SALT_BYTES);
-    this.#nonce = randomBytes(NONCE_BYTES);
+  /**
+   * `fixed` gives the salt and nonce instead of fresh random ones: a worker thread gets them with
+   * the one file key derived from them, never the master key (src/crypto/encrypt-worker.ts).
+   */
+  constructor(key: Pick<OffsiteKey, 'fileKey'>, chunkLog2 = CHUNK_LOG2, fixed?: { salt: Buffer; nonce: Buffer }) {
+    const salt = fixed?.salt ?? randomBytes(SALT_BYTES);
+    this.#nonce = fixed?.nonce ?? randomBytes(NONCE_BYTES);
     this.#header = Buffer.concat([MAGIC, Buffer.from([VERSION, chunkLog2]), salt, this.#nonce]);
     this.#key = key.fileKey(salt);
     this.#chunk = 2 ** chunkLog2;

@@ -30,6 +30,10 @@ export interface CopyOptions {
   retry?: Partial<RetryPolicy>;
   /** Overrides the key from the configuration (null: no encryption). */
   key?: OffsiteKey | null;
+  /** Connections used at once for the set's files (default: put.ts LANES). */
+  lanes?: number;
+  /** Encrypt on the main thread instead of a worker thread (for bench/offsite.ts). */
+  inlineEncryption?: boolean;
 }
 
 /** What a copy did. */
@@ -65,6 +69,8 @@ interface CopyState {
   counters: PutCounters;
   result: CopyResult;
   onProgress: ProgressFn | undefined;
+  lanes: number | undefined;
+  inlineEncryption: boolean | undefined;
 }
 
 function sha256File(path: string): Promise<string> {
@@ -95,6 +101,8 @@ export async function copySetOffsite(opts: CopyOptions): Promise<CopyResult> {
     stored: new Map(),
     counters: { uploads: 0, bytesSent: 0 },
     onProgress: opts.onProgress,
+    lanes: opts.lanes,
+    inlineEncryption: opts.inlineEncryption,
     result: {
       label: m.label, files: 0, bytesSent: 0, skipped: 0, verified: 0, esSent: 0, esSkipped: 0, encrypted: key !== undefined,
       attempts: 0, uploads: 0, remoteFreePercent: 0, remoteAvailableBytes: 0, durationMs: 0,
@@ -141,6 +149,8 @@ async function copyAttempt(s: RemoteSession, st: CopyState): Promise<void> {
   await mkdirs(s, [setDir, rjoin(setDir, 'manifests'), ...toSend.map((i) => rdirname(i.remote))]);
   await putVerified(s, toSend, {
     key: st.key,
+    lanes: st.lanes,
+    inlineEncryption: st.inlineEncryption,
     counters: st.counters,
     onProgress: st.onProgress,
     onVerified: (d) => {

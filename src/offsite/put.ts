@@ -1,19 +1,26 @@
 /**
  * Upload with verification: each file goes to `.<name>.part`, its sha256 is computed on the server
  * and compared with the hash of the bytes sent, and only then is it renamed to its final name.
- * Small files are verified in batches so that one `sha256sum` serves many of them.
+ *
+ * Pipelined: files are sent on several connections at once ("lanes"), while one verifier walks
+ * the files in their order — it waits for a file's upload, has the server hash it (small files in
+ * batches, so that one command serves many), compares, renames. So the server hashes file N while
+ * N+1 is being sent, and final names still appear in the callers' order (the Elasticsearch mirror
+ * relies on it). A large file starts only once every smaller file before it is verified, so that a
+ * connection lost during a big upload never costs the small files sent before it.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { BotError } from '../errors.ts';
 import { ChunkEncryptor, transformChunks } from '../crypto/chunked.ts';
+import { EncryptWorker } from '../crypto/encrypt-pool.ts';
 import type { OffsiteKey } from '../crypto/key.ts';
 import { OffsiteError } from './errors.ts';
 import { partName } from './paths.ts';
 import { remoteSha256, renameOver, unlinkQuiet } from './remote.ts';
-import type { RemoteSession } from './session.ts';
-import { uploadStream } from './transfer.ts';
+import type { Lane, RemoteSession } from './session.ts';
+import { IN_FLIGHT, uploadStream, WRITE_BYTES } from './transfer.ts';
 import type { ProgressFn } from './types.ts';
 
 /** One file to store remotely. */
@@ -47,8 +54,15 @@ export interface PutOptions {
   key: OffsiteKey | undefined;
   counters: PutCounters;
   onProgress?: ProgressFn;
-  /** Called once per file after its final name exists (for journals). */
+  /** Called once per file after its final name exists (for journals), in the items' order. */
   onVerified?: (d: PutDone) => void;
+  /** Connections used at once (default LANES; see RemoteSession.lanes). */
+  lanes?: number;
+  /** Encrypt large files on the main thread too (bench/offsite.ts compares both). */
+  inlineEncryption?: boolean;
+  /** Bytes per SFTP WRITE request and how many may be unanswered per lane. */
+  writeBytes?: number;
+  inFlight?: number;
 }
 
 const BATCH_FILES = 64;
@@ -56,10 +70,14 @@ const BATCH_BYTES = 256 * 1024 * 1024;
 /** A file this large is verified on its own, and small ones sent before it are verified first. */
 const LARGE = 8 * 1024 * 1024;
 const PROGRESS_STEP = 4 * 1024 * 1024;
+/** Connections used at once (bench/offsite.ts measures 1 against this). */
+export const LANES = 3;
+/** Local read size: one WRITE request per read, sliced without a copy. */
+const READ_BYTES = WRITE_BYTES;
 
 async function* readLocal(path: string, hash: Hash | undefined): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_BYTES })) {
       const b = chunk as Buffer;
       hash?.update(b);
       yield b;
@@ -81,72 +99,174 @@ async function sha256Of(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Uploads and verifies every item, in order; returns what was stored. */
-export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutOptions): Promise<PutDone[]> {
-  const done: PutDone[] = [];
-  let batch: PutDone[] = [];
-  let batchBytes = 0;
-  const verifyBatch = async (list: PutDone[]): Promise<void> => {
-    const sums = await remoteSha256(s, list.map((d) => partName(d.item.remote)));
-    for (const d of list) {
-      const part = partName(d.item.remote);
-      if (sums.get(part) !== d.sha256) {
-        await unlinkQuiet(s, part);
-        if (d.item.expectSha !== undefined && (await sha256Of(d.item.local)) !== d.item.expectSha) throw localMismatch(d.item);
-        throw new OffsiteError('offsite_checksum', `${d.item.display}: the server's sha256 of the uploaded file does not match what was sent`);
-      }
-      await renameOver(s, part, d.item.remote);
-      done.push(d);
-      opts.onVerified?.(d);
-      opts.onProgress?.({ phase: 'verified', path: d.item.display, bytes: d.bytes, message: `verified ${d.item.display} (sha256 on the server)` });
-    }
-  };
-  // One batch is verified on the server while the next file is being sent; batches still finish
-  // (and rename) in order, since each waits for the one before.
-  let verifying: Promise<void> = Promise.resolve();
-  const flush = async (wait: boolean): Promise<void> => {
-    const list = batch;
-    batch = [];
-    batchBytes = 0;
-    const previous = verifying;
-    verifying = previous.then(() => (list.length > 0 ? verifyBatch(list) : undefined));
-    verifying.catch(() => undefined);
-    if (wait) await verifying;
-  };
-  for (const item of items) {
-    const size = await stat(item.local).then((st) => st.size, (err: Error) => {
-      throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${err.message}`);
+/** A promise with its settle functions; `settled` once resolved or rejected. */
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  settled = false;
+  #resolve!: (v: T) => void;
+  #reject!: (e: unknown) => void;
+  constructor() {
+    this.promise = new Promise<T>((res, rej) => {
+      this.#resolve = res;
+      this.#reject = rej;
     });
-    // Small files already sent are worth keeping if the connection dies during a big one.
-    if (size >= LARGE && batch.length > 0) await flush(true);
-    opts.onProgress?.({ phase: 'upload', path: item.display, bytes: size, message: `sending ${item.display}` });
-    opts.counters.uploads++;
-    // A plain file with a known checksum needs no local hash: the server's sha256 must equal the
-    // manifest's, which proves the local file and the transfer at once (and saves a core).
-    const plainHash = opts.key || item.expectSha === undefined ? createHash('sha256') : undefined;
-    const plain = readLocal(item.local, plainHash);
-    const source = opts.key ? transformChunks(plain, new ChunkEncryptor(opts.key)) : plain;
-    let sinceReport = 0;
-    const onBytes = (n: number): void => {
-      opts.counters.bytesSent += n;
-      sinceReport += n;
-      if (sinceReport >= PROGRESS_STEP) {
-        sinceReport = 0;
-        opts.onProgress?.({ phase: 'bytes', path: item.display, bytes: opts.counters.bytesSent, message: `${item.display}: ${opts.counters.bytesSent} bytes sent` });
-      }
-    };
-    const sent = await uploadStream(s, source, partName(item.remote), onBytes, { hash: opts.key !== undefined });
-    const plainSha256 = plainHash ? plainHash.digest('hex') : (item.expectSha as string);
-    if (!opts.key) sent.sha256 = plainSha256;
-    if (item.expectSha !== undefined && plainSha256 !== item.expectSha) {
-      await unlinkQuiet(s, partName(item.remote));
-      throw localMismatch(item);
-    }
-    opts.onProgress?.({ phase: 'uploaded', path: item.display, bytes: sent.bytes, message: `sent ${item.display} (${sent.bytes} bytes)` });
-    batch.push({ item, bytes: sent.bytes, sha256: sent.sha256, plainSha256 });
-    batchBytes += sent.bytes;
-    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES || sent.bytes >= LARGE) await flush(false);
+    this.promise.catch(() => undefined);
   }
-  await flush(true);
-  return done;
+  resolve(v: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#resolve(v);
+  }
+  reject(e: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#reject(e);
+  }
+}
+
+async function sizeOf(item: PutItem): Promise<number> {
+  return stat(item.local).then((st) => st.size, (err: Error) => {
+    throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${err.message}`);
+  });
+}
+
+/** Uploads and verifies every item; final names appear in the items' order. Returns what was stored. */
+export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutOptions): Promise<PutDone[]> {
+  if (items.length === 0) return [];
+  const n = items.length;
+  // A size that cannot be read fails when that file's turn comes, as in a sequential copy.
+  const sizes = await Promise.all(items.map((i) => sizeOf(i).catch((err: unknown) => err as Error)));
+  const uploaded = items.map(() => new Deferred<PutDone>());
+  const committed = items.map(() => new Deferred<void>());
+  let failure: unknown;
+  const fail = (err: unknown): void => {
+    failure ??= err;
+    for (const d of [...uploaded, ...committed]) d.reject(failure);
+  };
+  const isLarge = (i: number): boolean => typeof sizes[i] === 'number' && (sizes[i] as number) >= LARGE;
+  const lastSmallBefore = (i: number): number => {
+    for (let j = i - 1; j >= 0; j--) if (!isLarge(j)) return j;
+    return -1;
+  };
+
+  // A connection costs a key exchange: worth it only when there is something to share out.
+  const total = sizes.reduce<number>((sum, x) => sum + (typeof x === 'number' ? x : 0), 0);
+  // Started at once, beside the connections; none (encrypt inline) if it cannot start here.
+  const worker = opts.key && !opts.inlineEncryption && items.some((_, i) => isLarge(i)) ? EncryptWorker.start() : Promise.resolve(undefined);
+  const lanes = await s.lanes(total < LARGE ? 1 : Math.min(opts.lanes ?? LANES, n)).catch((err: unknown) => {
+    void worker.then((w) => w?.close());
+    throw err;
+  });
+  let next = 0;
+  const run = async (lane: Lane): Promise<void> => {
+    while (failure === undefined && next < n) {
+      const i = next++;
+      const size = sizes[i];
+      if (size instanceof Error) throw size;
+      if (isLarge(i)) {
+        const j = lastSmallBefore(i);
+        if (j >= 0) await (committed[j] as Deferred<void>).promise;
+      }
+      // Large encrypted files are encrypted on a worker thread, beside the SSH transport.
+      const pool = opts.key && isLarge(i) ? await worker : undefined;
+      (uploaded[i] as Deferred<PutDone>).resolve(await uploadOne(s, lane, items[i] as PutItem, size as number, opts, pool));
+    }
+  };
+  const verifier = async (): Promise<void> => {
+    let i = 0;
+    while (i < n) {
+      const batch: PutDone[] = [await (uploaded[i] as Deferred<PutDone>).promise];
+      let bytes = (batch[0] as PutDone).bytes;
+      const from = i++;
+      if (!isLarge(from)) {
+        while (i < n && !isLarge(i) && batch.length < BATCH_FILES && bytes < BATCH_BYTES) {
+          const d = await (uploaded[i] as Deferred<PutDone>).promise;
+          batch.push(d);
+          bytes += d.bytes;
+          i++;
+        }
+      }
+      await verifyBatch(s, batch, opts);
+      for (let k = from; k < i; k++) (committed[k] as Deferred<void>).resolve();
+    }
+  };
+  // The first failure stops every lane and the verifier; nothing after it is renamed.
+  try {
+    await Promise.all([...lanes.map((l) => run(l)), verifier()].map((p) => p.catch(fail)));
+  } finally {
+    await (await worker)?.close();
+  }
+  if (failure !== undefined) throw failure;
+  return Promise.all(uploaded.map((d) => d.promise));
+}
+
+/** Has the server hash a batch of uploaded parts; renames each that matches, in order. */
+async function verifyBatch(s: RemoteSession, list: PutDone[], opts: PutOptions): Promise<void> {
+  const sums = await remoteSha256(s, list.map((d) => partName(d.item.remote)));
+  for (const d of list) {
+    const part = partName(d.item.remote);
+    if (sums.get(part) !== d.sha256) {
+      await unlinkQuiet(s, part);
+      if (d.item.expectSha !== undefined && (await sha256Of(d.item.local)) !== d.item.expectSha) throw localMismatch(d.item);
+      throw new OffsiteError('offsite_checksum', `${d.item.display}: the server's sha256 of the uploaded file does not match what was sent`);
+    }
+    await renameOver(s, part, d.item.remote);
+    opts.onVerified?.(d);
+    opts.onProgress?.({ phase: 'verified', path: d.item.display, bytes: d.bytes, message: `verified ${d.item.display} (sha256 on the server)` });
+  }
+}
+
+function encryptedOrPlain(plain: AsyncGenerator<Buffer>, key: OffsiteKey | undefined): AsyncIterable<Buffer> {
+  return key ? transformChunks(plain, new ChunkEncryptor(key)) : plain;
+}
+
+/** The worker's read and encryption failures, as the inline path reports them. */
+async function* localErrors(item: PutItem, chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* chunks;
+  } catch (err) {
+    if (err instanceof OffsiteError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${msg}`, { cause: err });
+  }
+}
+
+/** Sends one file to its `.part` name on `lane`; returns the size and sha256 of what was sent. */
+async function uploadOne(s: RemoteSession, lane: Lane, item: PutItem, size: number, opts: PutOptions, pool?: EncryptWorker): Promise<PutDone> {
+  opts.onProgress?.({ phase: 'upload', path: item.display, bytes: size, message: `sending ${item.display}` });
+  opts.counters.uploads++;
+  // A plain file with a known checksum needs no local hash: the server's sha256 must equal the
+  // manifest's, which proves the local file and the transfer at once (and saves a core).
+  const inWorker = opts.key && pool ? pool.encrypt(opts.key, item.local) : undefined;
+  const plainHash = !inWorker && (opts.key || item.expectSha === undefined) ? createHash('sha256') : undefined;
+  const source = inWorker ? localErrors(item, inWorker.chunks) : encryptedOrPlain(readLocal(item.local, plainHash), opts.key);
+  let sinceReport = 0;
+  const onBytes = (b: number): void => {
+    opts.counters.bytesSent += b;
+    sinceReport += b;
+    if (sinceReport >= PROGRESS_STEP) {
+      sinceReport = 0;
+      opts.onProgress?.({ phase: 'bytes', path: item.display, bytes: opts.counters.bytesSent, message: `${item.display}: ${opts.counters.bytesSent} bytes sent` });
+    }
+  };
+  const sent = await uploadStream(s, source, partName(item.remote), onBytes, {
+    // The ciphertext's sha256 comes from the worker, which hashed it as it encrypted.
+    hash: opts.key !== undefined && !inWorker,
+    lane,
+    writeBytes: opts.writeBytes ?? WRITE_BYTES,
+    inFlight: opts.inFlight ?? IN_FLIGHT,
+  });
+  const fromWorker = inWorker ? await inWorker.result : undefined;
+  if (fromWorker) {
+    if (fromWorker.bytes !== sent.bytes) throw new OffsiteError('offsite_transfer', `${item.display}: ${sent.bytes} bytes sent, ${fromWorker.bytes} encrypted`);
+    sent.sha256 = fromWorker.sha256;
+  }
+  const plainSha256 = fromWorker ? fromWorker.plainSha256 : plainHash ? plainHash.digest('hex') : (item.expectSha as string);
+  if (!opts.key) sent.sha256 = plainSha256;
+  if (item.expectSha !== undefined && plainSha256 !== item.expectSha) {
+    await unlinkQuiet(s, partName(item.remote));
+    throw localMismatch(item);
+  }
+  opts.onProgress?.({ phase: 'uploaded', path: item.display, bytes: sent.bytes, message: `sent ${item.display} (${sent.bytes} bytes)` });
+  return { item, bytes: sent.bytes, sha256: sent.sha256, plainSha256 };
 }

@@ -25,9 +25,23 @@ export interface RemoteSession {
   guard<T>(p: Promise<T>): Promise<T>;
   /** Runs a command line (quote every word with shq); bounded in time and output. */
   exec(command: string, timeoutMs?: number): Promise<ExecResult>;
+  /**
+   * Up to `n` upload lanes, this connection's SFTP channel first; the others are further
+   * connections to the same server (host key pinned the same way), opened once and closed with
+   * this one. Fewer come back when the server refuses more. Separate connections, not channels
+   * on this one: the server serves each connection with one process, so only these spread its
+   * decryption and writes over several cores (bench/README.md).
+   */
+  lanes(n: number): Promise<Lane[]>;
   /** Like exec but throws OffsiteError unless the exit code is 0. */
   run(command: string, what: string, timeoutMs?: number): Promise<string>;
   close(): void;
+}
+
+/** An SFTP channel with the guard of the connection that carries it. */
+export interface Lane {
+  sftp: SFTPWrapper;
+  guard<T>(p: Promise<T>): Promise<T>;
 }
 
 /** "SHA256:<base64 without padding>" of a raw host key, as `ssh-keygen -lf` prints it. */
@@ -97,9 +111,11 @@ export async function openSession(
     client.once('close', () => reject(new OffsiteError('offsite_connect', `connection to ${where} lost: ${lostReason}`)));
   });
   lost.catch(() => undefined);
-  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-    client.sftp((err, s) => (err ? reject(new OffsiteError('offsite_connect', `SFTP refused by ${where}: ${err.message}`)) : resolve(s)));
-  }).catch((err: unknown) => {
+  const newSftp = (): Promise<SFTPWrapper> =>
+    new Promise<SFTPWrapper>((resolve, reject) => {
+      client.sftp((err, s) => (err ? reject(new OffsiteError('offsite_connect', `SFTP refused by ${where}: ${err.message}`)) : resolve(s)));
+    });
+  const sftp = await newSftp().catch((err: unknown) => {
     client.end();
     throw err;
   });
@@ -134,16 +150,33 @@ export async function openSession(
       });
     });
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, lost]);
+  const pool: Lane[] = [{ sftp, guard }];
+  const extra: RemoteSession[] = [];
   return {
     sftp,
     guard,
     exec: (command, timeoutMs) => guard(exec(command, timeoutMs)),
+    async lanes(n) {
+      while (pool.length < n) {
+        // A refusal leaves fewer lanes; only this connection's loss is an error.
+        const opening = openSession(target, opts).catch(() => undefined);
+        const more = await guard(opening).catch((err: unknown) => {
+          void opening.then((late) => late?.close());
+          throw err;
+        });
+        if (!more) break;
+        extra.push(more);
+        pool.push({ sftp: more.sftp, guard: more.guard });
+      }
+      return pool.slice(0, Math.max(1, n));
+    },
     async run(command, what, timeoutMs) {
       const r = await guard(exec(command, timeoutMs));
       if (r.code !== 0) throw new OffsiteError('offsite_remote_command', `${what} failed on ${where} (exit ${r.code ?? 'signal'}): ${r.stderr.trim().slice(-300)}`);
       return r.stdout;
     },
     close() {
+      for (const e of extra) e.close();
       client.end();
     },
   };

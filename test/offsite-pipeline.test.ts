@@ -1,0 +1,109 @@
+/**
+ * The pipelined upload (src/offsite/put.ts) on the real sshd: several connections at once, the
+ * server hashing while the next file is sent, final names in the callers' order; large encrypted
+ * files encrypted on a worker thread; the server's hash tool and its fallback.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decryptFile } from '../src/crypto/decrypt.ts';
+import { OffsiteKey } from '../src/crypto/key.ts';
+import { shq } from '../src/offsite/paths.ts';
+import { putVerified, type PutItem } from '../src/offsite/put.ts';
+import { mkdirs, remoteSha256, sha256Command } from '../src/offsite/remote.ts';
+import { openSession } from '../src/offsite/session.ts';
+import { testConfig } from './helpers/env.ts';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+function server() {
+  const s = testConfig().backupServer;
+  if (!s) throw new Error('sshd service variables are missing from .services/env');
+  return s;
+}
+
+/** Files of mixed sizes under a fresh local folder: small ones, and large ones (≥ 8 MiB) between them. */
+function localFiles(n: number, largeAt: number[]): { dir: string; names: string[]; shas: Map<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'crvs-pipeline-'));
+  const names: string[] = [];
+  const shas = new Map<string, string>();
+  for (let i = 0; i < n; i++) {
+    const data = largeAt.includes(i) ? randomBytes(9 * 1024 * 1024 + 123) : randomBytes(i * 997);
+    const name = `f${String(i).padStart(2, '0')}.bin`;
+    writeFileSync(join(dir, name), data);
+    names.push(name);
+    shas.set(name, sha(data));
+  }
+  return { dir, names, shas };
+}
+
+describe('pipelined offsite upload', () => {
+  it('sends files on several connections, verifies each on the server and renames them in the callers\' order', async () => {
+    const target = server();
+    const { dir, names, shas } = localFiles(24, [5, 6, 17]);
+    const remote = join(target.dir, `pipe-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    const s = await openSession(target, { timeoutMs: 10_000 });
+    try {
+      await mkdirs(s, [remote]);
+      const items: PutItem[] = names.map((n) => ({ local: join(dir, n), remote: join(remote, n), display: n, expectSha: shas.get(n) }));
+      const order: string[] = [];
+      const done = await putVerified(s, items, { key: undefined, counters: { uploads: 0, bytesSent: 0 }, lanes: 3, onVerified: (d) => order.push(d.item.display) });
+      expect(order).toEqual(names);
+      expect(done.map((d) => d.sha256)).toEqual(names.map((n) => shas.get(n)));
+      for (const n of names) expect(sha(readFileSync(join(remote, n))), n).toBe(shas.get(n));
+      expect(readdirSync(remote).filter((n) => n.endsWith('.part'))).toEqual([]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('encrypts large files on a worker thread: the sha256 recorded is the stored file\'s, and it decrypts to the original', async () => {
+    const target = server();
+    const { dir, names, shas } = localFiles(5, [1, 3]);
+    const remote = join(target.dir, `pipe-enc-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    const key = new OffsiteKey(randomBytes(32));
+    const s = await openSession(target, { timeoutMs: 10_000 });
+    try {
+      await mkdirs(s, [remote]);
+      const items: PutItem[] = names.map((n) => ({ local: join(dir, n), remote: join(remote, `${n}.enc`), display: n, expectSha: shas.get(n) }));
+      const done = await putVerified(s, items, { key, counters: { uploads: 0, bytesSent: 0 } });
+      const back = mkdtempSync(join(tmpdir(), 'crvs-pipeline-back-'));
+      for (const d of done) {
+        const stored = readFileSync(d.item.remote);
+        expect(stored.subarray(0, 7).toString()).toBe('CRVSENC');
+        expect(d.sha256).toBe(sha(stored));
+        expect(d.plainSha256).toBe(shas.get(d.item.display));
+        await decryptFile(key, d.item.remote, join(back, d.item.display));
+        expect(sha(readFileSync(join(back, d.item.display))), d.item.display).toBe(shas.get(d.item.display));
+      }
+    } finally {
+      s.close();
+    }
+  });
+
+  it('hashes on the server with openssl, or with sha256sum where there is no openssl: same sums, missing files left out', async () => {
+    const target = server();
+    const remote = join(target.dir, `hash-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    mkdirSync(remote, { recursive: true });
+    const a = randomBytes(50_000);
+    writeFileSync(join(remote, "it's a file"), a);
+    const s = await openSession(target, { timeoutMs: 10_000 });
+    try {
+      const paths = [join(remote, "it's a file"), join(remote, 'missing')];
+      const sums = await remoteSha256(s, paths);
+      expect([...sums.entries()]).toEqual([[paths[0], sha(a)]]);
+      // A server without openssl: only sha256sum on its PATH.
+      const bin = join(remote, 'bin');
+      mkdirSync(bin);
+      symlinkSync('/usr/bin/sha256sum', join(bin, 'sha256sum'));
+      const r = await s.exec(`PATH=${shq(bin)} /bin/sh -c ${shq(sha256Command(paths.map(shq).join(' ')))}`);
+      // sha256sum's format (two spaces), not openssl's (`*`): the fallback ran.
+      expect(r.stdout).toBe(`${sha(a)}  ${paths[0]}\n`);
+      expect(existsSync(paths[1] as string)).toBe(false);
+    } finally {
+      s.close();
+    }
+  });
+});
