@@ -153,7 +153,7 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
 
     const rawDir = join(remoteBase, `raw-${i}`);
     mkdirSync(rawDir, { recursive: true });
-    add(`sftp upload only (${LANES} connections, no verification)`, await timed(async () => {
+    add(`sftp upload only (${LANES} connection${LANES > 1 ? 's' : ''}, no verification)`, await timed(async () => {
       const s = await openSession(server, { timeoutMs: 10_000 });
       const lanes = await s.lanes(LANES);
       let next = 0;
@@ -165,8 +165,8 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
       s.close();
     }));
     const variants = [
-      ['copySetOffsite, 1 connection', null, 1, false],
       ['copySetOffsite', null, undefined, false],
+      ['copySetOffsite, 3 connections', null, 3, false],
       ['copySetOffsite + AES-256-GCM', key, undefined, false],
       ['copySetOffsite + AES-256-GCM, encrypted on the main thread', key, undefined, true],
     ] as const;

@@ -70,8 +70,13 @@ const BATCH_BYTES = 256 * 1024 * 1024;
 /** A file this large is verified on its own, and small ones sent before it are verified first. */
 const LARGE = 8 * 1024 * 1024;
 const PROGRESS_STEP = 4 * 1024 * 1024;
-/** Connections used at once (bench/offsite.ts measures 1 against this). */
-export const LANES = 3;
+/**
+ * Connections used at once by default. One, like scp: on the 2-core machine the pipelining (the
+ * server hashes file N while N+1 is sent) already overlaps the check, and further connections
+ * cost more CPU than they save (bench/offsite.ts measures 1 against 3). `lanes` raises it for
+ * long, high-latency links where one SSH window is the limit.
+ */
+export const LANES = 1;
 /** Local read size: one WRITE request per read, sliced without a copy. */
 const READ_BYTES = WRITE_BYTES;
 
