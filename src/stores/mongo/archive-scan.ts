@@ -50,7 +50,8 @@ const metadataSchema = z.object({
   type: z.string().optional(),
 });
 
-function parseMetadata(text: string, collection: string, type: string | undefined): CollectionInfo {
+/** A collection's metadata as mongodump writes it (extended JSON), with its defaults. */
+export function parseMetadata(text: string, collection: string, type: string | undefined): CollectionInfo {
   if (text.trim() === '') return { options: {}, indexes: [], collectionName: collection, type: type ?? 'collection' };
   const raw: unknown = BSON.EJSON.parse(text, { relaxed: false });
   const m = metadataSchema.parse(raw);
