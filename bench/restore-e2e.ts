@@ -38,7 +38,7 @@ const SERVICES = ['redis', 'sshd', 'mongo', 'minio', 'elasticsearch', 'influxdb'
 const REDIS_DB = 6;
 const CHANNEL = 'CBENCHE2E';
 const PEOPLE = { operator: 'UE2EOPER1', approverA: 'UE2EAPPRA', approverB: 'UE2EAPPRB' } as const;
-const JOB_ORDER: StepName[] = ['verify', 'safety-backup', 'quiesce'];
+const JOB_ORDER: StepName[] = ['verify', 'safety-backup', 'quiesce', 'verify-full'];
 const PLATFORM_ORDER: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations'];
 
 /** One part of the measured span. */
@@ -114,7 +114,7 @@ function breakdown(steps: Map<StepName, StepRecord>, stores: StoreName[], clickT
     const rec = steps.get(name);
     if (!rec) continue;
     if (name === `restore:${stores[0]}` && previous?.finishedAt && rec.startedAt) {
-      out.push({ name: 'gap:first-restore', title: `outside the steps, before ${stepTitle(name)} (the set checked again before the first drop)`, ms: Math.max(0, rec.startedAt - previous.finishedAt), share: 0 });
+      out.push({ name: 'gap:first-restore', title: `outside the steps, before ${stepTitle(name)} (the adapters' identity checks and planning reads before the first drop)`, ms: Math.max(0, rec.startedAt - previous.finishedAt), share: 0 });
     }
     out.push({ name, title: stepTitle(name), ms: rec.durationMs, share: 0 });
     previous = rec;
