@@ -198,8 +198,13 @@ export function offsiteTable(b: OffsiteBench): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [mib, count, runs] = [Number(process.argv[2] ?? 64), Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 5)];
+  const args = process.argv.slice(2).filter((a) => a !== '--json');
+  const [mib, count, runs] = [Number(args[0] ?? 64), Number(args[1] ?? 4), Number(args[2] ?? 5)];
   const b = await benchOffsite(mib, count, runs);
+  if (process.argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(b)}\n`);
+    process.exit(0);
+  }
   console.log(`\nOffsite upload, ${count} files × ${mib} MiB, loopback sshd (${runs} rounds, medians)\n`);
   process.stdout.write(offsiteTable(b));
   process.exit(0);
