@@ -32,12 +32,16 @@ export interface MirrorResult {
   skipped: number;
 }
 
-function isMutable(rel: string): boolean {
+/** The repository files Elasticsearch rewrites in place (its generation pointers); every other file is written once. */
+export function isMutable(rel: string): boolean {
   return rel === 'index.latest' || /^index-\d+$/.test(rel);
 }
 
-/** Upload order: nested blobs, root metadata, index-N, index.latest. */
-function rank(rel: string): number {
+/**
+ * The order a repository's files are written in, uploaded or moved into place: nested blobs, root
+ * metadata, index-N, index.latest last — so a reader never sees a pointer to a file not there yet.
+ */
+export function rank(rel: string): number {
   if (rel === 'index.latest') return 3;
   if (isMutable(rel)) return 2;
   return rel.includes('/') ? 0 : 1;

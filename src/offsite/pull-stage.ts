@@ -10,7 +10,7 @@ import { encryptedSize } from '../crypto/chunked.ts';
 import { decryptFile } from '../crypto/decrypt.ts';
 import type { OffsiteKey } from '../crypto/key.ts';
 import { OffsiteError } from './errors.ts';
-import { ES_MIRROR } from './es-mirror.ts';
+import { ES_MIRROR, isMutable, rank } from './es-mirror.ts';
 import { assertRelPath, rjoin } from './paths.ts';
 import { remoteFiles, remoteSha256 } from './remote.ts';
 import type { RemoteSession } from './session.ts';
@@ -49,17 +49,6 @@ export async function fetchVerified(s: RemoteSession, remote: string, dest: stri
   }
   await rename(part, dest);
   return (await sizeOf(dest)) ?? 0;
-}
-
-function isMutable(rel: string): boolean {
-  return rel === 'index.latest' || /^index-\d+$/.test(rel);
-}
-
-/** Move order inside the repository: nested blobs, root metadata, index-N, index.latest last. */
-function rank(rel: string): number {
-  if (rel === 'index.latest') return 3;
-  if (isMutable(rel)) return 2;
-  return rel.includes('/') ? 0 : 1;
 }
 
 /**
