@@ -4,7 +4,7 @@
  * files encrypted on a worker thread; the server's hash tool and its fallback.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { decryptFile } from '../src/crypto/decrypt.ts';
 import { OffsiteKey } from '../src/crypto/key.ts';
 import { shq } from '../src/offsite/paths.ts';
 import { putVerified, type PutItem } from '../src/offsite/put.ts';
-import { mkdirs, remoteSha256, sha256Command } from '../src/offsite/remote.ts';
+import { mkdirs, READ_BACK_MAX, remoteFreeSpace, remoteSha256, remoteSizes, sha256Command, storedSha256 } from '../src/offsite/remote.ts';
 import { openSession } from '../src/offsite/session.ts';
 import { testConfig } from './helpers/env.ts';
 
@@ -102,6 +102,50 @@ describe('pipelined offsite upload', () => {
       // sha256sum's format (two spaces), not openssl's (`*`): the fallback ran.
       expect(r.stdout).toBe(`${sha(a)}  ${paths[0]}\n`);
       expect(existsSync(paths[1] as string)).toBe(false);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('checks stored files from the server\'s disk without a command for small ones: sums, sizes and free space as the server sees them', async () => {
+    const target = server();
+    const remote = join(target.dir, `stored-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    mkdirSync(remote, { recursive: true });
+    const small = randomBytes(READ_BACK_MAX - 7);
+    const large = randomBytes(READ_BACK_MAX + 1);
+    writeFileSync(join(remote, 'small'), small);
+    writeFileSync(join(remote, 'large'), large);
+    writeFileSync(join(remote, 'longer'), Buffer.concat([small, Buffer.from('x')]));
+    mkdirSync(join(remote, 'folder'));
+    const p = (n: string): string => join(remote, n);
+    const s = await openSession(target, { timeoutMs: 10_000 });
+    try {
+      const sums = await storedSha256(s, [
+        { path: p('small'), bytes: small.length },
+        { path: p('large'), bytes: large.length },
+        // Expected to be as long as `small`: one byte more is read, so it cannot match.
+        { path: p('longer'), bytes: small.length },
+        { path: p('missing'), bytes: 10 },
+      ]);
+      expect(sums.get(p('small'))).toBe(sha(small));
+      expect(sums.get(p('large'))).toBe(sha(large));
+      expect(sums.get(p('longer'))).toBeDefined();
+      expect(sums.get(p('longer'))).not.toBe(sha(small));
+      expect(sums.has(p('missing'))).toBe(false);
+      // The same file altered on the server: the next check sees it.
+      writeFileSync(join(remote, 'small'), Buffer.concat([small.subarray(0, 100), Buffer.from([small[100]! ^ 1]), small.subarray(101)]));
+      expect((await storedSha256(s, [{ path: p('small'), bytes: small.length }])).get(p('small'))).not.toBe(sha(small));
+
+      const sizes = await remoteSizes(s, [p('small'), p('large'), p('folder'), p('missing')]);
+      expect([...sizes.entries()]).toEqual([[p('small'), small.length], [p('large'), large.length]]);
+
+      const space = await remoteFreeSpace(s, remote);
+      const fs = statfsSync(remote);
+      const usedK = ((fs.blocks - fs.bfree) * fs.bsize) / 1024;
+      const availK = (fs.bavail * fs.bsize) / 1024;
+      // Other writers on this disk move the figures a little between the two reads.
+      expect(Math.abs(space.totalBytes / ((usedK + availK) * 1024) - 1)).toBeLessThan(0.001);
+      expect(Math.abs(space.freePercent - (availK / (usedK + availK)) * 100)).toBeLessThan(1);
     } finally {
       s.close();
     }

@@ -62,6 +62,15 @@ class ByteQueue {
     this.length += b.length;
   }
   take(n: number): Buffer {
+    const first = this.#parts[0];
+    // The common case, a piece inside one incoming buffer, is a view: no copy.
+    if (first && first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.#parts.shift();
+      else this.#parts[0] = first.subarray(n);
+      this.length -= n;
+      return out;
+    }
     const out = Buffer.allocUnsafe(Math.min(n, this.length));
     let filled = 0;
     while (filled < out.length) {
@@ -108,13 +117,13 @@ export class ChunkEncryptor {
     this.#queue.push(data);
     const out = this.#start();
     // Strictly more than a chunk: only then is the chunk known not to be the last one.
-    while (this.#queue.length > this.#chunk) out.push(this.#seal(this.#queue.take(this.#chunk), false));
+    while (this.#queue.length > this.#chunk) this.#seal(this.#queue.take(this.#chunk), false, out);
     return out;
   }
 
   finish(): Buffer[] {
     const out = this.#start();
-    out.push(this.#seal(this.#queue.take(this.#chunk), true));
+    this.#seal(this.#queue.take(this.#chunk), true, out);
     return out;
   }
 
@@ -124,12 +133,16 @@ export class ChunkEncryptor {
     return [this.#header];
   }
 
-  #seal(plain: Buffer, final: boolean): Buffer {
+  /** Appends the sealed chunk to `out` as ciphertext then tag (two buffers: no copy to join them). */
+  #seal(plain: Buffer, final: boolean, out: Buffer[]): void {
     const c = createCipheriv('aes-256-gcm', this.#key, nonceFor(this.#nonce, this.#counter));
     c.setAAD(aad(this.#header, this.#counter, final));
-    const body = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+    const body = c.update(plain);
+    const rest = c.final();
+    if (body.length > 0) out.push(body);
+    if (rest.length > 0) out.push(rest);
+    out.push(c.getAuthTag());
     this.#counter++;
-    return body;
   }
 }
 

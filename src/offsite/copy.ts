@@ -6,17 +6,16 @@
  * A broken connection is retried (bounded backoff); verified files are never sent again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
-import { encryptedSize } from '../crypto/chunked.ts';
 import { loadOffsiteKey, type OffsiteKey } from '../crypto/key.ts';
 import { requireServer, withRetry, type BackupServer } from './connect.ts';
 import { ES_MIRROR, mirrorEsRepository } from './es-mirror.ts';
 import { readJournal, writeJournal, type Journal } from './journal.ts';
 import { assertLabel, rdirname, rjoin } from './paths.ts';
 import { putVerified, type PutCounters, type PutItem } from './put.ts';
-import { mkdirs, remoteFreeSpace, remoteSha256 } from './remote.ts';
+import { mkdirs, remoteFreeSpace, remoteSizes, storedSha256 } from './remote.ts';
 import { openSession, type RemoteSession } from './session.ts';
 import { hasEsRepository, manifestRelPath, setFiles, type SetFile, type SetManifest } from './set-manifest.ts';
 import { DEFAULT_RETRY, RECORD_NAME, type OffsiteRecord, type ProgressFn, type RetryPolicy } from './types.ts';
@@ -130,23 +129,30 @@ async function copyAttempt(s: RemoteSession, st: CopyState): Promise<void> {
   const setDir = rjoin(st.server.dir, st.m.label);
   const suffix = st.key ? '.enc' : '';
   const pending = st.files.filter((f) => !st.stored.has(f.rel));
-  const sums = await remoteSha256(s, pending.map((f) => rjoin(setDir, f.rel + suffix)));
+  const remoteOf = (f: SetFile): string => rjoin(setDir, f.rel + suffix);
+  // What a stored copy must be: the manifest's sha256, or for ciphertext the journal's record.
+  const want = (f: SetFile): { sha256: string; bytes: number } | undefined => (st.key ? st.journal.files[f.rel + suffix] : f);
+  // A copy already there is hashed only when its size is right: a first copy runs no command.
+  const [sizes] = await Promise.all([
+    remoteSizes(s, pending.map(remoteOf)),
+    mkdirs(s, [setDir, rjoin(setDir, 'manifests'), ...pending.map((f) => rdirname(remoteOf(f)))]),
+  ]);
+  const candidates = pending.filter((f) => want(f) !== undefined && sizes.get(remoteOf(f)) === want(f)?.bytes);
+  const sums = await storedSha256(s, candidates.map((f) => ({ path: remoteOf(f), bytes: want(f)?.bytes ?? 0 })));
   const toSend: PutItem[] = [];
   for (const f of pending) {
     const remoteRel = f.rel + suffix;
-    const expected = st.key ? st.journal.files[remoteRel]?.sha256 : f.sha256;
-    const found = sums.get(rjoin(setDir, remoteRel));
-    if (expected !== undefined && found === expected) {
-      const bytes = st.key ? encryptedSize(f.bytes) : f.bytes;
-      st.stored.set(f.rel, { remote: remoteRel, bytes, sha256: found });
+    const expected = want(f);
+    const found = sums.get(remoteOf(f));
+    if (expected !== undefined && found === expected.sha256) {
+      st.stored.set(f.rel, { remote: remoteRel, bytes: expected.bytes, sha256: found });
       st.result.skipped++;
       st.result.verified++;
       st.onProgress?.({ phase: 'skip', path: remoteRel, message: `${remoteRel} already on the server (sha256 matches)` });
     } else {
-      toSend.push({ local: join(st.root, f.rel), remote: rjoin(setDir, remoteRel), display: remoteRel, expectSha: f.sha256 });
+      toSend.push({ local: join(st.root, f.rel), remote: remoteOf(f), display: remoteRel, expectSha: f.sha256 });
     }
   }
-  await mkdirs(s, [setDir, rjoin(setDir, 'manifests'), ...toSend.map((i) => rdirname(i.remote))]);
   await putVerified(s, toSend, {
     key: st.key,
     lanes: st.lanes,
@@ -216,12 +222,14 @@ async function putRecordAndManifest(s: RemoteSession, st: CopyState, record: str
     { local: record, remote: rjoin(setDir, RECORD_NAME), display: RECORD_NAME },
     { local: join(st.root, rel), remote: rjoin(setDir, rel), display: rel },
   ];
-  const sums = await remoteSha256(s, items.map((i) => i.remote));
+  const sizes = await remoteSizes(s, items.map((i) => i.remote));
+  const local = await Promise.all(items.map(async (i) => ({ item: i, sha: await sha256File(i.local), bytes: statSync(i.local).size })));
+  const same = local.filter((l) => sizes.get(l.item.remote) === l.bytes);
+  const sums = await storedSha256(s, same.map((l) => ({ path: l.item.remote, bytes: l.bytes })));
   const todo: PutItem[] = [];
-  for (const i of items) {
-    const sha = await sha256File(i.local);
-    if (sums.get(i.remote) === sha) st.result.skipped++;
-    else todo.push({ ...i, expectSha: sha });
+  for (const l of local) {
+    if (sums.get(l.item.remote) === l.sha) st.result.skipped++;
+    else todo.push({ ...l.item, expectSha: l.sha });
   }
   st.result.verified += items.length;
   st.result.files += todo.length;

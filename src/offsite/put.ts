@@ -1,6 +1,7 @@
 /**
- * Upload with verification: each file goes to `.<name>.part`, its sha256 is computed on the server
- * and compared with the hash of the bytes sent, and only then is it renamed to its final name.
+ * Upload with verification: each file goes to `.<name>.part`, its sha256 is computed from the bytes
+ * on the server's disk (by the server, or for a small file read back: remote.ts storedSha256) and
+ * compared with the hash of the bytes sent, and only then is it renamed to its final name.
  *
  * Pipelined: files are sent on several connections at once ("lanes"), while one verifier walks
  * the files in their order — it waits for a file's upload, has the server hash it (small files in
@@ -18,7 +19,7 @@ import { EncryptWorker } from '../crypto/encrypt-pool.ts';
 import type { OffsiteKey } from '../crypto/key.ts';
 import { OffsiteError } from './errors.ts';
 import { partName } from './paths.ts';
-import { remoteSha256, renameOver, unlinkQuiet } from './remote.ts';
+import { renameOver, storedSha256, unlinkQuiet } from './remote.ts';
 import type { Lane, RemoteSession } from './session.ts';
 import { IN_FLIGHT, uploadStream, WRITE_BYTES } from './transfer.ts';
 import type { ProgressFn } from './types.ts';
@@ -205,9 +206,9 @@ export async function putVerified(s: RemoteSession, items: PutItem[], opts: PutO
   return Promise.all(uploaded.map((d) => d.promise));
 }
 
-/** Has the server hash a batch of uploaded parts; renames each that matches, in order. */
+/** Hashes a batch of uploaded parts from the server's disk; renames each that matches, in order. */
 async function verifyBatch(s: RemoteSession, list: PutDone[], opts: PutOptions): Promise<void> {
-  const sums = await remoteSha256(s, list.map((d) => partName(d.item.remote)));
+  const sums = await storedSha256(s, list.map((d) => ({ path: partName(d.item.remote), bytes: d.bytes })));
   for (const d of list) {
     const part = partName(d.item.remote);
     if (sums.get(part) !== d.sha256) {

@@ -1,5 +1,7 @@
 /** Small remote operations: SFTP calls as promises, and the few commands run on the server. */
+import { createHash } from 'node:crypto';
 import type { FileEntryWithStats, Stats } from 'ssh2';
+import { mapLimit } from '../parallel.ts';
 import { OffsiteError } from './errors.ts';
 import { shq } from './paths.ts';
 import type { RemoteSession } from './session.ts';
@@ -99,6 +101,63 @@ export async function remoteSha256(s: RemoteSession, paths: string[]): Promise<M
   return result;
 }
 
+/** SFTP requests kept in flight at once by the helpers below (one channel answers them in order). */
+const SFTP_PARALLEL = 32;
+
+/**
+ * Sizes of remote regular files by SFTP stat, requests pipelined on the open channel: no command
+ * runs on the server. Missing paths (and anything that is not a regular file) are absent.
+ */
+export async function remoteSizes(s: RemoteSession, paths: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await mapLimit(paths, SFTP_PARALLEL, async (p) => {
+    const st = await statOrUndefined(s, p);
+    if (st?.isFile()) out.set(p, st.size);
+  });
+  return out;
+}
+
+/**
+ * A small file is checked by reading it back over SFTP and hashing the bytes here: they are
+ * still the bytes on the server's disk, read by the server, and one read costs far less than
+ * starting a command on the server. Larger files are hashed there (no transfer back).
+ */
+export const READ_BACK_MAX = 256 * 1024;
+
+/** sha256 of a remote file's first `limit` + 1 bytes as read back over SFTP; undefined when missing. */
+function readBackSha256(s: RemoteSession, path: string, limit: number): Promise<string | undefined> {
+  return s.guard(
+    new Promise((resolve, reject) => {
+      const h = createHash('sha256');
+      // At most one byte more than expected: a longer file cannot match, and is not read in full.
+      s.sftp
+        .createReadStream(path, { start: 0, end: limit })
+        .on('data', (c: Buffer) => h.update(c))
+        .on('error', (err: Error & { code?: number }) => (err.code === 2 ? resolve(undefined) : reject(sftpErr(`reading back ${path}`, err))))
+        .on('end', () => resolve(h.digest('hex')));
+    }),
+  );
+}
+
+/**
+ * sha256 of stored files, each from the bytes on the server's disk: small ones (see
+ * READ_BACK_MAX, `bytes` = the size expected) read back, the others hashed by the server in one
+ * command. Missing files are absent from the map.
+ */
+export async function storedSha256(s: RemoteSession, files: { path: string; bytes: number }[]): Promise<Map<string, string>> {
+  const small = files.filter((f) => f.bytes <= READ_BACK_MAX);
+  const large = files.filter((f) => f.bytes > READ_BACK_MAX);
+  const out = new Map<string, string>();
+  await Promise.all([
+    remoteSha256(s, large.map((f) => f.path)).then((m) => m.forEach((v, k) => out.set(k, v))),
+    mapLimit(small, SFTP_PARALLEL, async (f) => {
+      const sha = await readBackSha256(s, f.path, f.bytes);
+      if (sha !== undefined) out.set(f.path, sha);
+    }),
+  ]);
+  return out;
+}
+
 /** Regular files under a remote folder, relative path → size (no entries when it is absent). */
 export async function remoteFiles(s: RemoteSession, dir: string): Promise<Map<string, number>> {
   const r = await s.exec(`[ -d ${shq(dir)} ] || exit 0; cd ${shq(dir)} && find . -type f -printf '%s %P\\0'`);
@@ -118,13 +177,45 @@ export interface RemoteSpace {
   freePercent: number;
 }
 
+function space(usedK: number, availK: number): RemoteSpace {
+  const total = usedK + availK;
+  return { totalBytes: total * 1024, availableBytes: availK * 1024, freePercent: total > 0 ? Math.round((availK / total) * 1000) / 10 : 0 };
+}
+
+/** statvfs@openssh.com, counted as `df -Pk` counts; undefined when the server lacks the extension. */
+function statvfs(s: RemoteSession, dir: string): Promise<RemoteSpace | undefined> {
+  return s.guard(
+    new Promise((resolve, reject) => {
+      const done = (err: Error | undefined, st: Record<string, number | bigint>): void => {
+        if (err) {
+          reject(sftpErr(`free space of ${dir}`, err));
+          return;
+        }
+        const n = (k: string): number => Number(st[k] ?? Number.NaN);
+        const k = n('f_frsize') / 1024;
+        const used = (n('f_blocks') - n('f_bfree')) * k;
+        const avail = n('f_bavail') * k;
+        if (!Number.isFinite(used) || !Number.isFinite(avail)) reject(new OffsiteError('offsite_remote_command', `unexpected statvfs answer for ${dir}`));
+        else resolve(space(used, avail));
+      };
+      try {
+        s.sftp.ext_openssh_statvfs(dir, done);
+      } catch {
+        resolve(undefined);
+      }
+    }),
+  );
+}
+
+/** Free space where `dir` is: statvfs over SFTP, or `df -Pk` on a server without it. */
 export async function remoteFreeSpace(s: RemoteSession, dir: string): Promise<RemoteSpace> {
+  const viaSftp = await statvfs(s, dir);
+  if (viaSftp) return viaSftp;
   const out = await s.run(`df -Pk -- ${shq(dir)}`, 'df');
   const line = out.trim().split('\n').at(-1) ?? '';
   const cols = line.split(/\s+/);
   const used = Number(cols[2]);
   const avail = Number(cols[3]);
   if (!Number.isFinite(used) || !Number.isFinite(avail)) throw new OffsiteError('offsite_remote_command', `unexpected df output: ${line}`);
-  const total = used + avail;
-  return { totalBytes: total * 1024, availableBytes: avail * 1024, freePercent: total > 0 ? Math.round((avail / total) * 1000) / 10 : 0 };
+  return space(used, avail);
 }
