@@ -15,6 +15,7 @@ import { runCli, type CliResult } from '../helpers/cli.ts';
 import { servicesEnv, testConfig } from '../helpers/env.ts';
 import { makeSet } from '../helpers/offsite-set.ts';
 import { CHANNEL, startTestBot, USERS, type TestBot } from '../slack/helpers/bot.ts';
+import { seedMinio } from '../../scripts/seed/minio.ts';
 
 const STACK = /\n\s+at .+:\d+:\d+\)?/;
 
@@ -70,6 +71,8 @@ describe('a tampered manifest is refused by verify and restore, and nothing is t
     const config = testConfig();
     root = config.backupRoot;
     env = { ...servicesEnv(), BACKUP_ROOT: root, BACKUP_SERVER_HOST: '', LOG_LEVEL: 'silent', REDIS_URL: `${servicesEnv()['REDIS_URL'] ?? ''}/12` };
+    // Its own data: the file must not depend on what earlier test files left in MinIO.
+    await seedMinio(config, { scale: 0.2, seed: 3 });
     const b = await runCli(['backup', '--stores', 'minio', '--label', source], env);
     expect(b.code, b.stdout + b.stderr).toBe(0);
   });
