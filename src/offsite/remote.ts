@@ -79,9 +79,11 @@ function batches(words: string[], maxChars = 60_000): string[][] {
  * instructions where there are some (about 3× coreutils' `sha256sum` on this project's machine,
  * see bench/README.md); `sha256sum` is the fallback on a server without `openssl`. Both print
  * `<hex> <sep><path>` per file, skip a missing file and exit 1 while still printing the others.
+ * At a lower priority (nice 10): the hash of file N yields to the receipt of file N+1 beside it.
  */
 export function sha256Command(quotedPaths: string): string {
-  return `if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r -- ${quotedPaths}; else sha256sum -- ${quotedPaths}; fi 2>/dev/null`;
+  const nice = `n=; if command -v nice >/dev/null 2>&1; then n='nice -n 10'; fi;`;
+  return `${nice} if command -v openssl >/dev/null 2>&1; then $n openssl dgst -sha256 -r -- ${quotedPaths}; else $n sha256sum -- ${quotedPaths}; fi 2>/dev/null`;
 }
 
 /**
