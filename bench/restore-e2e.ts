@@ -38,7 +38,7 @@ const SERVICES = ['redis', 'sshd', 'mongo', 'minio', 'elasticsearch', 'influxdb'
 const REDIS_DB = 6;
 const CHANNEL = 'CBENCHE2E';
 const PEOPLE = { operator: 'UE2EOPER1', approverA: 'UE2EAPPRA', approverB: 'UE2EAPPRB' } as const;
-const JOB_ORDER: StepName[] = ['verify', 'safety-backup', 'quiesce', 'verify-full'];
+const JOB_ORDER: StepName[] = ['verify', 'quiesce', 'safety-backup', 'verify-full'];
 const PLATFORM_ORDER: StepName[] = ['stack-down', 'docker-restart', 'deploy', 'migrations'];
 
 /** One part of the measured span. */

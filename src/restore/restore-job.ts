@@ -1,7 +1,8 @@
 /**
  * The restore job (one at a time, under the shared operations lock):
- *   check the set (manifest, sizes) → safety backup of the current data → quiesce (OpenCRVS's
- *   application services scaled to 0) → verify the set in full → restore store by store (counts
+ *   check the set (manifest, sizes) → quiesce (OpenCRVS's application services scaled to 0) →
+ *   safety backup of the current data, taken once nothing writes to it, so that it holds every
+ *   record up to the stop → verify the set in full → restore store by store (counts
  *   checked) → stack down, restart Docker, redeploy with FACTORY_RESET=no → watch migrations →
  *   summary. The platform steps go through a Platform.
  * Every step is checkpointed in Redis, so a restarted worker resumes at the step it was on. Any
@@ -78,7 +79,7 @@ const POST_TIMEOUT_MS = 30_000;
 
 /**
  * The job's one full verification of the set (checksums and structure), right before its first
- * destructive step: after the safety backup and the quiesce, before the first store is replaced.
+ * destructive step: after the quiesce and the safety backup, before the first store is replaced.
  * Never skipped: a resumed job reads the set again before its next drop. Undefined when every
  * store is already restored (nothing destructive of the set's data is left).
  */
@@ -214,7 +215,7 @@ async function report(run: Run, err: unknown, stores: StoreName[], platform: Pla
   const refused = ![...steps].some(([name, rec]) => name.startsWith('restore:') && rec.state !== 'pending' && !(rec.state === 'failed' && rec.untouched));
   let failedStep: StepName | undefined;
   // In the job's own order (a Redis hash does not keep it): the report names the step that stopped.
-  const order: StepName[] = ['verify', 'safety-backup', 'quiesce', 'verify-full', ...stores.map((s) => `restore:${s}` as StepName), ...REDEPLOY_STEPS];
+  const order: StepName[] = ['verify', 'quiesce', 'safety-backup', 'verify-full', ...stores.map((s) => `restore:${s}` as StepName), ...REDEPLOY_STEPS];
   for (const name of order) {
     const rec = steps.get(name);
     if (!rec || (rec.state !== 'started' && rec.state !== 'failed')) continue;
@@ -277,8 +278,8 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
   const quiesces = config.restore.redeploy && config.restore.quiesce;
   const stepsShown = (): StepName[] => [
     'verify',
-    'safety-backup',
     ...(quiesces ? (['quiesce'] as StepName[]) : []),
+    'safety-backup',
     'verify-full',
     ...stores.map((s) => `restore:${s}` as StepName),
     ...(config.restore.redeploy ? REDEPLOY_STEPS.filter((s) => shownOn(config.restore, s)) : []),
@@ -323,7 +324,7 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
       await board.refresh(lock.expiredPrevious ? `Previous holder of the lock stopped without releasing it: ${lock.expiredPrevious.holder}` : undefined);
       platform = preflight(deps);
       // Cheap (manifest, presence and sizes; no file read), so it runs again on every resume: a set
-      // that is gone or changed is refused before the safety backup and the quiesce. The full read
+      // that is gone or changed is refused before the quiesce and the safety backup. The full read
       // comes right before the first drop (verifyInFull).
       await cp.start('verify');
       stores = (await prepareRestore(deps.backup, req.label, { stores: req.stores, expectedManifestSha256: req.manifestSha256, signal: opts.signal, quick: true })).stores;
@@ -334,8 +335,10 @@ export async function runRestoreJob(rawDeps: RestoreJobDeps, req: RestoreRequest
       return await report(run, err, stores, platform);
     }
     try {
-      const safetyLabel = await safetyBackup(run, stores);
+      // OpenCRVS stops first: a record registered while the safety backup ran would otherwise be
+      // in neither the restored data nor the backup that undoes the restore.
       if (platform && quiesces) await quiesce(run, platform);
+      const safetyLabel = await safetyBackup(run, stores);
       await restoreStores(run, stores);
       const watched = platform ? await redeployAndWatch(run, platform) : undefined;
       const all = await cp.steps();
