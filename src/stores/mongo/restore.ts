@@ -174,7 +174,8 @@ async function loadDocuments(client: MongoClient, file: string, collections: Arc
       const c = wanted.get(entry.ns);
       if (!c) return;
       const b = batches.get(c.ns) ?? { c, docs: [], bytes: 0 };
-      b.docs.push(bytes);
+      // `bytes` is a view of the archive reader's buffers, valid for this call only.
+      b.docs.push(Buffer.from(bytes));
       b.bytes += bytes.length;
       batches.set(c.ns, b);
       if (b.docs.length >= batchSize || b.bytes >= BATCH_BYTES) {
