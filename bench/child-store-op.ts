@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const ms = performance.now() - started;
   const mem = sampler.stop();
   await rt.close();
-  const node = { execArgv: process.execArgv.filter((a) => a.startsWith('--max')), flags: process.env['CRVS_NODE_FLAGS'] ?? '', nodeOptions: process.env['NODE_OPTIONS'] ?? '', mallocArenaMax: process.env['MALLOC_ARENA_MAX'] ?? '' };
+  const node = { execArgv: process.execArgv.filter((a) => a.startsWith('--max')), flags: process.env['CRVS_NODE_FLAGS'] ?? '', nodeOptions: process.env['NODE_OPTIONS'] ?? '', malloc: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))) };
   process.stdout.write(`${JSON.stringify({ op, stores, label, ms, bytes, maxRssKiB: process.resourceUsage().maxRSS, mem, node, ...extra })}\n`);
   process.exit(0);
 }

@@ -22,11 +22,12 @@ import { seedAll } from '../scripts/seed/index.ts';
 import { mapLimit } from '../src/parallel.ts';
 import { scanArchive } from '../src/stores/mongo/archive-scan.ts';
 import type { MemSample } from './mem-sampler.ts';
-import { NODE_FLAGS } from '../bin/node-flags.js';
+import { MALLOC_SETTINGS, NODE_FLAGS } from '../bin/node-flags.js';
 
 const run = promisify(execFile);
-/** The bot's V8 flags (bin/node-flags.js) for each child; none with CRVS_NODE_FLAGS=none (inherited: the child does not add them either). */
+/** The bot's V8 flags and malloc settings (bin/node-flags.js) for each child; none with CRVS_NODE_FLAGS=none (inherited: the child does not add them either). */
 const nodeFlags = (): string[] => (process.env['CRVS_NODE_FLAGS'] === 'none' ? [] : NODE_FLAGS);
+const mallocEnv = (): Record<string, string> => (process.env['CRVS_NODE_FLAGS'] === 'none' ? {} : MALLOC_SETTINGS);
 const ROOT = join(import.meta.dirname, '..');
 
 interface OpResult {
@@ -48,7 +49,7 @@ let heapCapMiB: number | undefined;
 
 async function child(env: Record<string, string>, op: Op, stores: string, label?: string): Promise<OpResult> {
   const args = [...nodeFlags(), ...(heapCapMiB ? [`--max-old-space-size=${heapCapMiB}`] : []), '--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, stores, ...(label ? [label] : [])];
-  const { stdout } = await run(process.execPath, args, { env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
+  const { stdout } = await run(process.execPath, args, { env: { ...mallocEnv(), ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
   const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
   if (result.mem) process.stderr.write(`  ${op} ${stores}: ${memLine(result.maxRssKiB, result.mem)}\n`);
   return result;

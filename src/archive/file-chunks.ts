@@ -62,6 +62,15 @@ export interface InflatedChunks {
 const canTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
 
 /**
+ * Frees a buffer's memory now, when the buffer owns all of it (Buffer.allocUnsafeSlow, or
+ * Buffer.alloc above the pool's size): every view of it becomes empty. Does nothing otherwise.
+ */
+export function releaseBuffer(buf: Buffer): void {
+  if (!canTransfer || buf.byteOffset !== 0 || buf.length !== buf.buffer.byteLength || buf.buffer.byteLength === Buffer.poolSize) return;
+  (buf.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+}
+
+/**
  * Inflates a gzipped file. The file is read into two buffers used in turn (zlib is done with one
  * before it is refilled); zlib's output chunks are handed over as it makes them.
  */
