@@ -62,6 +62,18 @@ export interface InflatedChunks {
 const canTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
 
 /**
+ * Frees the memory of a chunk zlib handed out (with chunkSize CHUNK_BYTES), once read. A chunk that
+ * reaches the end of its own CHUNK_BYTES buffer is the last zlib wrote into it: zlib has moved on to
+ * a new output buffer, and earlier chunks of this one came (and went) before. Buffer pool slabs are
+ * Buffer.poolSize long: never one of these while it differs. Any other chunk is left to the GC.
+ */
+function releaseZlibOutput(chunk: Buffer): void {
+  if (!canTransfer || Buffer.poolSize === CHUNK_BYTES) return;
+  if (chunk.buffer.byteLength !== CHUNK_BYTES || chunk.byteOffset + chunk.length !== CHUNK_BYTES) return;
+  (chunk.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+}
+
+/**
  * Frees a buffer's memory now, when the buffer owns all of it (Buffer.allocUnsafeSlow, or
  * Buffer.alloc above the pool's size): every view of it becomes empty. Does nothing otherwise.
  */
@@ -103,16 +115,10 @@ export function gunzipFile(path: string, signal?: AbortSignal): InflatedChunks {
   pump().catch((err: unknown) => gunzip.destroy(err instanceof Error ? err : new Error(String(err))));
   return {
     chunks: gunzip,
-    release(chunk) {
-      // A chunk that reaches the end of its own CHUNK_BYTES buffer is the last zlib wrote into it:
-      // zlib has moved on to a new output buffer, and earlier chunks of this one came (and went)
-      // before. Buffer pool slabs are Buffer.poolSize long: never one of these while it differs.
-      if (!canTransfer || Buffer.poolSize === CHUNK_BYTES) return;
-      if (chunk.buffer.byteLength !== CHUNK_BYTES || chunk.byteOffset + chunk.length !== CHUNK_BYTES) return;
-      (chunk.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
-    },
+    release: releaseZlibOutput,
     close() {
       gunzip.destroy();
     },
   };
 }
+
