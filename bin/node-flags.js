@@ -1,6 +1,6 @@
 // How every process of the bot is started — the bot (bin/start.js), the CLI (bin/crvs-backup.js)
 // and the benchmark's child processes: V8 flags and glibc malloc settings, defined here only.
-// Together they keep a process's peak memory the same whatever the size of the data it streams
+// Together they keep a process's peak memory nearly flat as the data it streams grows
 // (bench/README.md, "Stores": measured with and without them).
 //
 // --max-semi-space-size=2 caps V8's young generation (2 MiB per semi-space). By default V8 grows it
