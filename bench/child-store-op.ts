@@ -22,6 +22,8 @@ import { scanArchive } from '../src/stores/mongo/archive-scan.ts';
 import { restoreArchive, type RestorePhase } from '../src/stores/mongo/restore.ts';
 import { insertMode } from '../src/stores/mongo/raw-insert.ts';
 import type { StoreName } from '../src/stores/types.ts';
+import { startMemSampler } from './mem-sampler.ts';
+import { withNodeFlags } from '../bin/node-flags.js';
 
 /** The adapter's concurrency (src/stores/mongo/index.ts: PARALLEL_ARCHIVES). */
 const PARALLEL_ARCHIVES = 2;
@@ -59,10 +61,14 @@ async function mongoLoad(config: Config, label: string): Promise<{ verifyMs: num
 }
 
 async function main(): Promise<void> {
+  // The parent passes them (NODE_FLAGS); run by hand, the child restarts itself with them like the bot.
+  withNodeFlags();
   const [op, storesArg, labelArg] = process.argv.slice(2);
   const stores = (storesArg ?? 'mongo').split(',') as StoreName[];
   const config = loadConfig({ ...process.env, BACKUP_STORES: stores.join(',') });
   const rt = createRuntime(config, createLogger('silent'));
+  // After the modules are loaded: `mem.start` is the process before the operation, `mem.peak` at its highest RSS.
+  const sampler = startMemSampler();
   let bytes = 0;
   let label = labelArg ?? '';
   let extra: Record<string, unknown> = {};
@@ -86,8 +92,10 @@ async function main(): Promise<void> {
     throw new Error(`unknown operation ${op ?? ''}`);
   }
   const ms = performance.now() - started;
+  const mem = sampler.stop();
   await rt.close();
-  process.stdout.write(`${JSON.stringify({ op, stores, label, ms, bytes, maxRssKiB: process.resourceUsage().maxRSS, ...extra })}\n`);
+  const node = { execArgv: process.execArgv.filter((a) => a.startsWith('--max')), flags: process.env['CRVS_NODE_FLAGS'] ?? '', nodeOptions: process.env['NODE_OPTIONS'] ?? '', malloc: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))) };
+  process.stdout.write(`${JSON.stringify({ op, stores, label, ms, bytes, maxRssKiB: process.resourceUsage().maxRSS, mem, node, ...extra })}\n`);
   process.exit(0);
 }
 

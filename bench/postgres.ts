@@ -21,8 +21,14 @@ import { createRuntime } from '../src/runtime.ts';
 import { verifySet } from '../src/backup/verify-set.ts';
 import { servicesEnv } from '../scripts/services/harness.ts';
 import { seedPostgres } from '../scripts/seed/postgres.ts';
+import type { MemSample } from './mem-sampler.ts';
+import { MALLOC_SETTINGS, NODE_FLAGS } from '../bin/node-flags.js';
+import { memLine } from './stores.ts';
 
 const run = promisify(execFile);
+/** The bot's V8 flags and malloc settings (bin/node-flags.js) for each child; none with CRVS_NODE_FLAGS=none (inherited: the child does not add them either). */
+const nodeFlags = (): string[] => (process.env['CRVS_NODE_FLAGS'] === 'none' ? [] : NODE_FLAGS);
+const mallocEnv = (): Record<string, string> => (process.env['CRVS_NODE_FLAGS'] === 'none' ? {} : MALLOC_SETTINGS);
 const ROOT = join(import.meta.dirname, '..');
 const DB = 'bench_events';
 
@@ -31,12 +37,15 @@ interface OpResult {
   bytes: number;
   maxRssKiB: number;
   label: string;
+  mem?: { start: MemSample; peak: MemSample; samples: number };
 }
 
 async function child(env: Record<string, string>, op: 'backup' | 'restore', label?: string): Promise<OpResult> {
-  const args = ['--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, 'postgres', ...(label ? [label] : [])];
-  const { stdout } = await run(process.execPath, args, { env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
+  const args = [...nodeFlags(), '--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, 'postgres', ...(label ? [label] : [])];
+  const { stdout } = await run(process.execPath, args, { env: { ...mallocEnv(), ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
+  const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
+  if (result.mem) process.stderr.write(`  postgres ${op}: ${memLine(result.maxRssKiB, result.mem)}\n`);
+  return result;
 }
 
 function tool(config: Config, name: string, args: string[]): Promise<unknown> {

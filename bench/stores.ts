@@ -5,7 +5,10 @@
  * mongodump/mongorestore (the harness's `mongo-tools`: ../shared/tools/mongo-tools, PATH, or
  * MONGODUMP_BIN / MONGORESTORE_BIN) are compared in the same run.
  *
- *   npx tsx bench/stores.ts [--scales 1,10] [--runs 3] [--no-restore] [--no-minio] [--heap-cap 64] [--json]
+ *   npx tsx bench/stores.ts [--scales 1,10] [--runs 3] [--no-restore] [--no-minio] [--heap-cap 64] [--no-node-flags] [--json]
+ *
+ * Each child runs with the bot's V8 flags (bin/node-flags.js) unless --no-node-flags; each reports
+ * its peak RSS and, on stderr, what the memory was at that peak (bench/mem-sampler.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,8 +21,13 @@ import { servicesEnv } from '../scripts/services/harness.ts';
 import { seedAll } from '../scripts/seed/index.ts';
 import { mapLimit } from '../src/parallel.ts';
 import { scanArchive } from '../src/stores/mongo/archive-scan.ts';
+import type { MemSample } from './mem-sampler.ts';
+import { MALLOC_SETTINGS, NODE_FLAGS } from '../bin/node-flags.js';
 
 const run = promisify(execFile);
+/** The bot's V8 flags and malloc settings (bin/node-flags.js) for each child; none with CRVS_NODE_FLAGS=none (inherited: the child does not add them either). */
+const nodeFlags = (): string[] => (process.env['CRVS_NODE_FLAGS'] === 'none' ? [] : NODE_FLAGS);
+const mallocEnv = (): Record<string, string> => (process.env['CRVS_NODE_FLAGS'] === 'none' ? {} : MALLOC_SETTINGS);
 const ROOT = join(import.meta.dirname, '..');
 
 interface OpResult {
@@ -30,6 +38,8 @@ interface OpResult {
   verifyMs?: number;
   phases?: Record<string, number>;
   insertMode?: string;
+  /** The child's memory before the operation and at its highest sampled RSS (bench/mem-sampler.ts). */
+  mem?: { start: MemSample; peak: MemSample; samples: number };
 }
 
 type Op = 'backup' | 'verify' | 'restore' | 'mongo-load';
@@ -38,9 +48,18 @@ type Op = 'backup' | 'verify' | 'restore' | 'mongo-load';
 let heapCapMiB: number | undefined;
 
 async function child(env: Record<string, string>, op: Op, stores: string, label?: string): Promise<OpResult> {
-  const args = [...(heapCapMiB ? [`--max-old-space-size=${heapCapMiB}`] : []), '--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, stores, ...(label ? [label] : [])];
-  const { stdout } = await run(process.execPath, args, { env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
+  const args = [...nodeFlags(), ...(heapCapMiB ? [`--max-old-space-size=${heapCapMiB}`] : []), '--import', 'tsx', join(ROOT, 'bench', 'child-store-op.ts'), op, stores, ...(label ? [label] : [])];
+  const { stdout } = await run(process.execPath, args, { env: { ...mallocEnv(), ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 3_600_000 });
+  const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as OpResult;
+  if (result.mem) process.stderr.write(`  ${op} ${stores}: ${memLine(result.maxRssKiB, result.mem)}\n`);
+  return result;
+}
+
+/** The split of the peak RSS, in MiB: what grew between scales. */
+export function memLine(maxRssKiB: number, mem: { start: MemSample; peak: MemSample }): string {
+  const m = (kib: number | undefined): string => (kib === undefined ? '?' : (kib / 1024).toFixed(0));
+  const p = mem.peak;
+  return `maxRSS ${m(maxRssKiB)} | sampled peak ${m(p.rss)} at ${p.atMs} ms (anon ${m(p.rssAnon)}, file ${m(p.rssFile)}; V8 heap ${m(p.heapTotal)}: new ${m(p.spaces['new_space'])}, old ${m(p.spaces['old_space'])}, code ${m(p.spaces['code_space'])}, large ${m(p.spaces['large_object_space'])}; used ${m(p.heapUsed)}; external ${m(p.external)}, arrayBuffers ${m(p.arrayBuffers)}) | start ${m(mem.start.rss)} (anon ${m(mem.start.rssAnon)}, heap ${m(mem.start.heapTotal)})`;
 }
 
 /** Documents in the configured databases, and their BSON size (what a dump must move). */
@@ -175,6 +194,8 @@ export interface StoreBenchRow {
   minioRssMiB: number;
   /** Load average (1 min) at the start and end of this scale's runs. */
   load: [number, number];
+  /** Each run's memory at the peak, per operation (bench/mem-sampler.ts). */
+  memory: Record<string, Array<{ start: MemSample; peak: MemSample } | undefined>>;
 }
 
 interface RunFigures {
@@ -281,6 +302,13 @@ export async function benchStores(scales: number[], opts: { minio?: boolean; run
         minioBackupMs: m((f) => f.minio?.ms),
         minioRssMiB: m((f) => f.minio?.maxRssKiB) / 1024,
         load: [loadBefore, loadavg()[0] ?? Number.NaN],
+        memory: {
+          backup: figures.map((f) => f.backup.mem),
+          verify: figures.map((f) => f.verify.mem),
+          load: figures.map((f) => f.load.mem),
+          restore: figures.map((f) => f.restore?.mem),
+          minio: figures.map((f) => f.minio?.mem),
+        },
       });
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -307,7 +335,7 @@ export function storesTable(rows: StoreBenchRow[]): string {
   const runs = rows[0]?.runs ?? 1;
   const loads = rows.map((r) => `scale ${r.scale}: ${r.load.map((l) => l.toFixed(2)).join(' → ')}`).join('; ');
   return [
-    `MongoDB (${runs === 1 ? 'one run' : `medians of ${runs} runs`}; load average ${loads}; insert mode: ${rows[0]?.insertMode ?? '?'}${heapCapMiB ? `; every operation with --max-old-space-size=${heapCapMiB}` : ''}). *load* = drop, create, insert, indexes and count check, as the adapter does it (two archives at once); the verification passes are the next columns. Times are medians; each ratio is the median of the runs' own ratios.`,
+    `MongoDB (${runs === 1 ? 'one run' : `medians of ${runs} runs`}; load average ${loads}; insert mode: ${rows[0]?.insertMode ?? '?'}; node flags: ${nodeFlags().join(' ') || 'none'}${heapCapMiB ? `; every operation with --max-old-space-size=${heapCapMiB}` : ''}). *load* = drop, create, insert, indexes and count check, as the adapter does it (two archives at once); the verification passes are the next columns. Times are medians; each ratio is the median of the runs' own ratios.`,
     '',
     '| scale | data | backup | mongodump → ratio | load (steps summed over archives) | mongorestore with indexes → ratio | mongorestore --noIndexRestore → ratio (ours still building indexes) | verifySet | whole restore (verifySet + adapter read + load) |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -327,6 +355,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const scales = (i > 0 ? process.argv[i + 1] ?? '' : '1,10').split(',').map(Number);
   const r = process.argv.indexOf('--runs');
   const runs = r > 0 ? Number(process.argv[r + 1] ?? 1) : 1;
+  if (process.argv.includes('--no-node-flags')) process.env['CRVS_NODE_FLAGS'] = 'none';
   const h = process.argv.indexOf('--heap-cap');
   const heapCap = h > 0 ? Number(process.argv[h + 1]) : undefined;
   benchStores(scales, { runs, restore: !process.argv.includes('--no-restore'), minio: !process.argv.includes('--no-minio'), ...(heapCap ? { heapCapMiB: heapCap } : {}) }).then(

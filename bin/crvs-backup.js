@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx (no build step).
-import { register } from 'tsx/esm/api';
+import { withNodeFlags } from './node-flags.js';
+
+withNodeFlags();
+const { register } = await import('tsx/esm/api');
 
 register();
 const { main } = await import('../src/cli/main.ts');

@@ -1,15 +1,16 @@
 /** Streaming sha256 of files and folders (never reads a whole file into memory). */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { fileChunks } from '../archive/file-chunks.ts';
 
+/** Read into one reused buffer (src/archive/file-chunks.ts): the memory of a hash does not grow with the file. */
 export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
+  for await (const chunk of fileChunks(path, { chunkBytes: 1 << 20 })) {
+    hash.update(chunk);
+    bytes += chunk.length;
   }
   return { sha256: hash.digest('hex'), bytes };
 }

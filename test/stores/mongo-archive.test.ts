@@ -157,6 +157,21 @@ describe('mongodump archive', () => {
     expect((await scanArchive(plain)).counts).toEqual({ 'd.a': 3, 'd.b': 1 });
   });
 
+  it('reads back, byte for byte, documents spanning the reader\'s 256 KiB chunks and documents larger than several of them', async () => {
+    const file = join(dir, 'large-documents.gz');
+    // Sizes around and across the chunk and scratch-buffer boundaries, in a pseudo-random order.
+    const sizes = [10, 65_000, 70_000, 262_000, 262_200, 700_000, 3_000_000, 5, 130_000, 1_000_001];
+    const docs = sizes.map((n, i) => BSON.serialize({ _id: new BSON.Int32(i), pad: Buffer.alloc(n, i + 1), tail: `end ${i}` }));
+    const many = Array.from({ length: 3000 }, (_, i) => BSON.serialize({ _id: new BSON.Int32(i), s: 'y'.repeat(i % 700) }));
+    await writeArchive(file, [source('Big', docs), source('Many', many)]);
+    const got = await read(file);
+    expect(got.summary.problems).toEqual([]);
+    const big = got.docs.get('hearth-dev.Big') ?? [];
+    expect(big.map((b) => b.length)).toEqual(docs.map((d) => d.length));
+    expect(big.every((b, i) => b.equals(docs[i] as Uint8Array))).toBe(true);
+    expect(Buffer.concat(got.docs.get('hearth-dev.Many') ?? []).equals(Buffer.concat(many))).toBe(true);
+  });
+
   describe('damaged archives are reported, not trusted', () => {
     async function good(): Promise<Buffer> {
       const file = join(dir, `good-${Math.random()}.gz`);

@@ -6,6 +6,7 @@
 import { BSON, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InsertRefusedError, insertBatch, insertMode } from '../../src/stores/mongo/raw-insert.ts';
+import { BatchBuffer } from '../../src/stores/mongo/batch-buffer.ts';
 import { testConfig } from '../helpers/env.ts';
 
 const DB = 'crvs-raw-insert';
@@ -39,6 +40,18 @@ describe('restore inserts (raw BSON)', () => {
     const stored: Buffer[] = [];
     for await (const raw of client.db(DB).collection('exact').find({}, { raw: true }).sort({ _id: 1 })) stored.push(Buffer.from(raw as unknown as Uint8Array));
     expect(stored.map((b) => b.toString('hex'))).toEqual(docs.map((b) => b.toString('hex')));
+  });
+
+  it('stores a batch held back to back in one buffer (as the restore sends it) byte for byte, then frees that buffer', async () => {
+    const docs = Array.from({ length: 700 }, (_, i) => Buffer.from(BSON.serialize({ _id: new BSON.Int32(i), s: 'x'.repeat(i % 97), n: new BSON.Double(i / 3) })));
+    const batch = new BatchBuffer();
+    for (const d of docs) batch.add(d);
+    expect(await insertBatch(client.db(DB), 'contiguous', batch)).toBe(700);
+    batch.free();
+    expect(batch.bytes.length).toBe(0);
+    const stored: Buffer[] = [];
+    for await (const raw of client.db(DB).collection('contiguous').find({}, { raw: true }).sort({ _id: 1 })) stored.push(Buffer.from(raw as unknown as Uint8Array));
+    expect(Buffer.concat(stored).equals(Buffer.concat(docs))).toBe(true);
   });
 
   it('fails with the server reason when it refuses part of a batch', async () => {

@@ -21,22 +21,33 @@ export type ArchiveEvent =
   | { kind: 'header'; header: ArchiveHeader }
   | { kind: 'collection'; meta: CollectionMetadata }
   | { kind: 'segment'; ns: string }
+  /** Valid until the next event is asked for (a view of the stream's buffers). */
   | { kind: 'document'; ns: string; bytes: Buffer }
   | { kind: 'eof'; ns: string; crc: bigint | undefined };
 
 /** The byte stream is not a well-formed archive (truncated, corrupted, or not an archive at all). */
 export class ArchiveFormatError extends Error {}
 
-/** Pulls exact byte counts out of a chunked stream. */
+/**
+ * Pulls exact byte counts out of a chunked stream. What `take` returns is a view of the stream's
+ * own chunk (or, for bytes spanning two chunks, of a scratch buffer reused by the next call): valid
+ * until the next `take`. A chunk read to its end is handed to `release` at the next `take`, once no
+ * view of it can still be in use — so the stream's buffers go back as they are read.
+ */
 class ByteReader {
   private chunks: Buffer[] = [];
   private offset = 0;
   private available = 0;
   private ended = false;
+  private done: Buffer[] = [];
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024);
   /** Bytes consumed so far, for error messages. */
   position = 0;
 
-  constructor(private readonly source: AsyncIterator<Buffer>) {}
+  constructor(
+    private readonly source: AsyncIterator<Buffer>,
+    private readonly release: (chunk: Buffer) => void = () => undefined,
+  ) {}
 
   async fill(n: number): Promise<boolean> {
     while (this.available < n && !this.ended) {
@@ -55,52 +66,70 @@ class ByteReader {
     return this.available === 0;
   }
 
+  /** The little-endian uint32 at the read position, without consuming it (4 bytes must be filled). */
+  peekUInt32(): number {
+    const first = this.chunks[0] as Buffer;
+    if (first.length - this.offset >= 4) return first.readUInt32LE(this.offset);
+    let v = 0;
+    let i = 0;
+    for (const chunk of this.chunks) {
+      for (let j = chunk === first ? this.offset : 0; j < chunk.length && i < 4; j++, i++) v += (chunk[j] as number) * 2 ** (8 * i);
+      if (i === 4) break;
+    }
+    return v;
+  }
+
   take(n: number): Buffer {
+    for (const chunk of this.done) this.release(chunk);
+    this.done = [];
     const first = this.chunks[0] as Buffer;
     let out: Buffer;
     if (first.length - this.offset >= n) {
       out = first.subarray(this.offset, this.offset + n);
       this.offset += n;
     } else {
-      out = Buffer.allocUnsafe(n);
+      if (this.scratch.length < n) this.scratch = Buffer.allocUnsafeSlow(Math.max(n, this.scratch.length * 2));
+      out = this.scratch.subarray(0, n);
       let written = 0;
       while (written < n) {
         const chunk = this.chunks[0] as Buffer;
         const copied = chunk.copy(out, written, this.offset, Math.min(chunk.length, this.offset + n - written));
         written += copied;
         this.offset += copied;
-        if (this.offset === chunk.length) {
-          this.chunks.shift();
-          this.offset = 0;
-        }
+        if (this.offset === chunk.length) this.shift();
       }
     }
-    if (this.chunks.length > 0 && this.offset === (this.chunks[0] as Buffer).length) {
-      this.chunks.shift();
-      this.offset = 0;
-    }
+    if (this.chunks.length > 0 && this.offset === (this.chunks[0] as Buffer).length) this.shift();
     this.available -= n;
     this.position += n;
     return out;
+  }
+
+  private shift(): void {
+    this.done.push(this.chunks.shift() as Buffer);
+    this.offset = 0;
   }
 }
 
 type Item = { type: 'end' } | { type: 'terminator' } | { type: 'document'; bytes: Buffer };
 
+/** The next length-prefixed item; a document's bytes are valid until the next call (see ByteReader). */
 async function nextItem(r: ByteReader): Promise<Item> {
   if (!(await r.fill(4))) {
     if (r.empty) return { type: 'end' };
     throw new ArchiveFormatError(`archive is truncated at byte ${r.position}`);
   }
   const at = r.position;
-  const head = r.take(4);
-  const size = head.readUInt32LE(0);
-  if (size === TERMINATOR) return { type: 'terminator' };
+  const size = r.peekUInt32();
+  if (size === TERMINATOR) {
+    r.take(4);
+    return { type: 'terminator' };
+  }
   if (size < MIN_BSON_SIZE || size > MAX_BSON_SIZE) {
     throw new ArchiveFormatError(`corrupted archive: ${size} at byte ${at} is neither a BSON length nor a terminator`);
   }
-  if (!(await r.fill(size - 4))) throw new ArchiveFormatError(`archive is truncated inside a document at byte ${at}`);
-  const bytes = Buffer.concat([head, r.take(size - 4)], size);
+  if (!(await r.fill(size))) throw new ArchiveFormatError(`archive is truncated inside a document at byte ${at}`);
+  const bytes = r.take(size);
   if (bytes[size - 1] !== 0) throw new ArchiveFormatError(`corrupted archive: document at byte ${at} does not end with a null byte`);
   return { type: 'document', bytes };
 }
@@ -125,9 +154,13 @@ function crcOf(value: unknown): bigint | undefined {
   return undefined;
 }
 
-/** Yields the archive's events in stream order. */
-export async function* readArchive(source: AsyncIterable<Buffer>): AsyncGenerator<ArchiveEvent> {
-  const r = new ByteReader(source[Symbol.asyncIterator]());
+/**
+ * Yields the archive's events in stream order. A document's `bytes` are a view valid until the
+ * next event is asked for: use them then, or copy them. `release` (see ByteReader) gives each chunk
+ * of `source` back once it is read.
+ */
+export async function* readArchive(source: AsyncIterable<Buffer>, release?: (chunk: Buffer) => void): AsyncGenerator<ArchiveEvent> {
+  const r = new ByteReader(source[Symbol.asyncIterator](), release);
   if (!(await r.fill(4)) || r.take(4).readUInt32LE(0) !== ARCHIVE_MAGIC) {
     throw new ArchiveFormatError('not a mongodump archive (magic number missing)');
   }

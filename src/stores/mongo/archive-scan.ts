@@ -4,16 +4,14 @@
  * Optionally hands each document to a consumer (the restore pass).
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { BSON } from 'mongodb';
 import { z } from 'zod';
 import { namespaceOf, type ArchiveHeader, type CollectionInfo } from './archive-format.ts';
 import { ArchiveFormatError, readArchive } from './archive-reader.ts';
 import { Crc64 } from './crc64.ts';
 import { bsonProblem } from './archive-bson.ts';
+import { fileHead, gunzipFile } from '../../archive/file-chunks.ts';
 
 /** A collection as announced by the archive's prelude. */
 export interface ArchiveCollection {
@@ -35,7 +33,10 @@ export interface ArchiveSummary {
 export interface ScanOptions {
   /** Check every document's full BSON structure (verify); the restore pass sends them as they are. */
   decodeDocuments?: boolean;
-  /** Called for each document in stream order; awaited (backpressure). */
+  /**
+   * Called for each document in stream order; awaited (backpressure). `bytes` are valid until the
+   * returned promise settles (a view of the stream's buffers): copy what you keep.
+   */
   onDocument?: (collection: ArchiveCollection, bytes: Buffer) => Promise<void> | void;
   signal?: AbortSignal;
 }
@@ -64,21 +65,27 @@ export function parseMetadata(text: string, collection: string, type: string | u
   };
 }
 
-/** Opens an archive file as a stream of its uncompressed bytes (gzip detected by its magic). */
-export async function openArchive(file: string): Promise<Readable> {
-  const fh = await open(file, 'r');
-  const probe = Buffer.alloc(2);
-  try {
-    await fh.read(probe, 0, 2, 0);
-  } finally {
-    await fh.close();
+/** An archive file's uncompressed bytes (see readArchive for `release`). */
+export interface OpenedArchive {
+  chunks: AsyncIterable<Buffer>;
+  release?: (chunk: Buffer) => void;
+  close(): void;
+}
+
+/**
+ * Opens an archive file as its uncompressed bytes (gzip detected by its magic). A gzipped archive
+ * is inflated without a trail of buffers (src/archive/file-chunks.ts): the memory of a read stays
+ * the same whatever the archive's size.
+ */
+export async function openArchive(file: string, signal?: AbortSignal): Promise<OpenedArchive> {
+  const probe = await fileHead(file, 2);
+  if (probe[0] !== 0x1f || probe[1] !== 0x8b) {
+    // Not gzipped (mongodump without --gzip): a plain stream; ByteReader keeps its chunks, so they cannot be reused buffers.
+    const raw: Readable = createReadStream(file, { highWaterMark: 256 * 1024 });
+    return { chunks: raw, close: () => raw.destroy() };
   }
-  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
-  if (probe[0] !== 0x1f || probe[1] !== 0x8b) return raw;
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  // Errors of either stream surface when the gunzip side is read.
-  pipeline(raw, gunzip).catch(() => undefined);
-  return gunzip;
+  const inflated = gunzipFile(file, signal);
+  return { chunks: inflated.chunks, release: inflated.release, close: inflated.close };
 }
 
 /** Scans the archive; never throws for a bad archive (problems are returned), only for I/O of the caller. */
@@ -87,10 +94,10 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
   const byNs = new Map<string, ArchiveCollection>();
   const crcs = new Map<string, Crc64>();
   const closed = new Set<string>();
-  let stream: Readable | undefined;
+  let archive: OpenedArchive | undefined;
   try {
-    stream = await openArchive(file);
-    for await (const ev of readArchive(stream)) {
+    archive = await openArchive(file, options.signal);
+    for await (const ev of readArchive(archive.chunks, archive.release)) {
       options.signal?.throwIfAborted();
       switch (ev.kind) {
         case 'header':
@@ -146,7 +153,7 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
     summary.problems.push(describeFailure(err));
     return summary;
   } finally {
-    stream?.destroy();
+    archive?.close();
   }
   for (const c of summary.collections) {
     if (c.info.type === 'timeseries') summary.problems.push(`${c.ns} is a time-series collection, which this tool does not restore`);

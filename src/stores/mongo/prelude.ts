@@ -3,10 +3,9 @@
  * announces, with their options and indexes): what a restore needs before its first insert when
  * the whole archive was verified moments ago. Reads up to the first data segment, not the file.
  */
-import type { Readable } from 'node:stream';
 import { namespaceOf } from './archive-format.ts';
 import { readArchive } from './archive-reader.ts';
-import { openArchive, parseMetadata, type ArchiveCollection, type ArchiveSummary } from './archive-scan.ts';
+import { openArchive, parseMetadata, type ArchiveCollection, type ArchiveSummary, type OpenedArchive } from './archive-scan.ts';
 
 /**
  * The summary a restore plans with, from the prelude; `counts` are the verified ones (the full
@@ -14,10 +13,10 @@ import { openArchive, parseMetadata, type ArchiveCollection, type ArchiveSummary
  */
 export async function readPrelude(file: string, counts: Record<string, number>, signal: AbortSignal): Promise<ArchiveSummary> {
   const summary: ArchiveSummary = { header: undefined, collections: [], counts: { ...counts }, problems: [] };
-  let stream: Readable | undefined;
+  let archive: OpenedArchive | undefined;
   try {
-    stream = await openArchive(file);
-    for await (const ev of readArchive(stream)) {
+    archive = await openArchive(file, signal);
+    for await (const ev of readArchive(archive.chunks, archive.release)) {
       signal.throwIfAborted();
       if (ev.kind === 'header') {
         summary.header = ev.header;
@@ -32,7 +31,7 @@ export async function readPrelude(file: string, counts: Record<string, number>, 
     if (signal.aborted) throw err;
     summary.problems.push(`its prelude cannot be read (${(err as Error).message.slice(0, 200)})`);
   } finally {
-    stream?.destroy();
+    archive?.close();
   }
   return summary;
 }

@@ -54,26 +54,44 @@ function readReply(reply: Document): { n: number; firstError?: string; errors: n
   };
 }
 
+/** Documents to insert: one Buffer each, or several BSON documents back to back in one Buffer with their count. */
+export type InsertDocs = Buffer[] | { bytes: Buffer; count: number };
+
+/** Splits back-to-back BSON documents (each starts with its int32 length). */
+function split(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const size = bytes.readInt32LE(at);
+    out.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
 /**
  * Inserts one batch (unordered) into `collection` and returns how many documents the server
  * acknowledged; throws InsertRefusedError when it refused any of them.
  */
-export async function insertBatch(db: Db, collection: string, docs: Buffer[]): Promise<number> {
+export async function insertBatch(db: Db, collection: string, batch: InsertDocs): Promise<number> {
+  const count = Array.isArray(batch) ? batch.length : batch.count;
   if (!Sequence) {
+    const docs = Array.isArray(batch) ? batch : split(batch.bytes);
     const r = await db.collection(collection).insertMany(
       docs.map((bytes) => BSON.deserialize(bytes, EXACT)),
       { ordered: false },
     );
-    if (r.insertedCount !== docs.length) throw new InsertRefusedError(`the server stored ${r.insertedCount} of ${docs.length} documents`);
+    if (r.insertedCount !== count) throw new InsertRefusedError(`the server stored ${r.insertedCount} of ${count} documents`);
     return r.insertedCount;
   }
   const sequence = new Sequence('documents');
-  for (const bytes of docs) sequence.push(bytes, bytes);
+  // A kind-1 section is the documents back to back: contiguous ones go in as one piece.
+  if (Array.isArray(batch)) for (const bytes of batch) sequence.push(bytes, bytes);
+  else sequence.push(batch.bytes, batch.bytes);
   const command: Document = { insert: collection, documents: sequence, ordered: false };
   if (db.writeConcern) WriteConcern.apply(command, db.writeConcern);
   const reply = readReply(await db.command(command));
-  if (reply.errors > 0) throw new InsertRefusedError(`the server refused ${reply.errors} of ${docs.length} documents (first: ${reply.firstError ?? 'no reason given'})`);
+  if (reply.errors > 0) throw new InsertRefusedError(`the server refused ${reply.errors} of ${count} documents (first: ${reply.firstError ?? 'no reason given'})`);
   if (reply.concern) throw new InsertRefusedError(`the write concern was not met: ${reply.concern}`);
-  if (reply.n !== docs.length) throw new InsertRefusedError(`the server acknowledged ${reply.n} of ${docs.length} documents`);
+  if (reply.n !== count) throw new InsertRefusedError(`the server acknowledged ${reply.n} of ${count} documents`);
   return reply.n;
 }

@@ -9,6 +9,7 @@ import { scanArchive, type ArchiveCollection, type ArchiveSummary } from './arch
 import { isDumpable } from './namespaces.ts';
 import { mapLimit } from '../../parallel.ts';
 import { insertBatch } from './raw-insert.ts';
+import { BatchBuffer } from './batch-buffer.ts';
 
 export interface RestoreOptions {
   signal: AbortSignal;
@@ -143,24 +144,28 @@ export async function restoreArchive(
  */
 async function loadDocuments(client: MongoClient, file: string, collections: ArchiveCollection[], to: Target, opts: RestoreOptions): Promise<Map<string, number>> {
   const batchSize = opts.batchSize ?? 1000;
-  const batches = new Map<string, { c: ArchiveCollection; docs: Buffer[]; bytes: number }>();
+  const batches = new Map<string, { c: ArchiveCollection; batch: BatchBuffer }>();
   const inserted = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   const flush = (ns: string): void => {
     const b = batches.get(ns);
-    if (!b || b.docs.length === 0) return;
-    const docs = b.docs;
-    batches.set(ns, { c: b.c, docs: [], bytes: 0 });
+    if (!b || b.batch.count === 0) return;
+    const { batch } = b;
+    batches.set(ns, { c: b.c, batch: new BatchBuffer() });
     opts.signal.throwIfAborted();
-    const p = step(`inserting into ${ns}`, () => insertBatch(client.db(to(b.c.db)), b.c.collection, docs))
+    const p = step(`inserting into ${ns}`, () => insertBatch(client.db(to(b.c.db)), b.c.collection, batch))
       .then((n) => {
         inserted.set(ns, (inserted.get(ns) ?? 0) + n);
       })
       .catch((err: unknown) => {
         failure ??= err;
       })
-      .finally(() => inFlight.delete(p));
+      .finally(() => {
+        // The server has answered (or the insert failed for good): nothing reads these documents again.
+        batch.free();
+        inFlight.delete(p);
+      });
     inFlight.add(p);
   };
   const settle = async (limit: number): Promise<void> => {
@@ -173,11 +178,11 @@ async function loadDocuments(client: MongoClient, file: string, collections: Arc
     onDocument: async (entry, bytes) => {
       const c = wanted.get(entry.ns);
       if (!c) return;
-      const b = batches.get(c.ns) ?? { c, docs: [], bytes: 0 };
-      b.docs.push(bytes);
-      b.bytes += bytes.length;
+      const b = batches.get(c.ns) ?? { c, batch: new BatchBuffer() };
+      // `bytes` is a view of the archive reader's buffers, valid for this call only.
+      b.batch.add(bytes);
       batches.set(c.ns, b);
-      if (b.docs.length >= batchSize || b.bytes >= BATCH_BYTES) {
+      if (b.batch.count >= batchSize || b.batch.bytes.length >= BATCH_BYTES) {
         flush(c.ns);
         await settle(IN_FLIGHT - 1);
       }

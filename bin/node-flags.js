@@ -1,0 +1,42 @@
+// How every process of the bot is started — the bot (bin/start.js), the CLI (bin/crvs-backup.js)
+// and the benchmark's child processes: V8 flags and glibc malloc settings, defined here only.
+// Together they keep a process's peak memory nearly flat as the data it streams grows
+// (bench/README.md, "Stores": measured with and without them).
+//
+// --max-semi-space-size=2 caps V8's young generation (2 MiB per semi-space). By default V8 grows it
+// with the allocation rate, to ~30 MiB after start-up and ~50 MiB while an archive streams through,
+// and the buffers of a stream that died young are only given back when it is collected.
+// --heap-growing-percent=20 starts a full collection when the old generation has grown 20 % past
+// what was live after the last one, instead of V8's own factor (up to 4×, larger the less often it
+// collects): a backup promotes the cursor's batches, and its old generation otherwise reached
+// 55–75 MiB at scale 10 against 33 at scale 1 before V8 collected it.
+// Neither caps anything that can run out: an object that outlives two scavenges moves to the old
+// generation, whose limit (V8's default, sized from the machine's memory) is untouched, and a
+// heap that really grows keeps growing — each limit is relative to what is live. The cost is more,
+// shorter collections (bench/README.md, "Stores": times measured with and without them).
+export const NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=20'];
+
+// glibc's malloc (ignored elsewhere, e.g. musl): at most 2 arenas instead of 8 per core — zlib and
+// fs work on libuv's threads, each of which otherwise gets an arena of its own that keeps what it
+// freed — and a fixed 128 KiB threshold above which blocks are mapped and unmapped (and freed
+// memory at the top of the heap returned), instead of a threshold that rises with every large
+// block freed, after which freed buffers stay in the process. Limits nothing: only where and when
+// freed memory goes back. Values already set in the environment are kept. Inherited by the
+// commands the bot runs (pg_dump, ssh, …), where they mean the same.
+export const MALLOC_SETTINGS = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
+
+/**
+ * Restarts this process with NODE_FLAGS and MALLOC_SETTINGS when it was started without them —
+ * same process id, same arguments and open descriptors (process.execve) — so `node bin/start.js`,
+ * the npm bin and a container's CMD all get them. Call it first, before anything is loaded or
+ * printed. Where process.execve does not exist (Node < 22.15) the process runs on without them, as
+ * it does with CRVS_NODE_FLAGS=none (to measure the difference they make).
+ */
+export function withNodeFlags() {
+  if (process.env.CRVS_NODE_FLAGS === 'none') return;
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const missing = NODE_FLAGS.filter((flag) => !given.some((g) => g.split('=')[0] === flag.split('=')[0]));
+  const unset = Object.keys(MALLOC_SETTINGS).filter((k) => process.env[k] === undefined);
+  if ((missing.length === 0 && unset.length === 0) || typeof process.execve !== 'function') return;
+  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], { ...MALLOC_SETTINGS, ...process.env });
+}
