@@ -82,7 +82,9 @@ function batches(words: string[], maxChars = 60_000): string[][] {
  * At a lower priority (nice 10): the hash of file N yields to the receipt of file N+1 beside it.
  */
 export function sha256Command(quotedPaths: string): string {
-  const nice = `n=; if command -v nice >/dev/null 2>&1; then n='nice -n 10'; fi;`;
+  // Linux groups each SSH session's processes apart (autogroup), where `nice` alone ranks them only
+  // among themselves: the session's own group is lowered too, where the kernel offers it.
+  const nice = `{ echo 10 > /proc/self/autogroup; } 2>/dev/null; n=; if command -v nice >/dev/null 2>&1; then n='nice -n 10'; fi;`;
   return `${nice} if command -v openssl >/dev/null 2>&1; then $n openssl dgst -sha256 -r -- ${quotedPaths}; else $n sha256sum -- ${quotedPaths}; fi 2>/dev/null`;
 }
 
