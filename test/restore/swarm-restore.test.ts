@@ -133,4 +133,36 @@ describe('restore job on a real Docker Swarm', () => {
     expect(await engineUptimeSeconds()).toBeGreaterThanOrEqual(uptimeBefore + Math.floor((Date.now() - started) / 1000) - 1);
     expect((await createCheckpoint(redis, req.requestId).meta()).putBack).toBe(true);
   });
+  it('stops OpenCRVS before the safety backup, and starts it again when that backup fails: nothing touched', async () => {
+    const dbs = testDatabases();
+    const stack = await liveStack(dbs);
+    const cfg = swarmConfig(dbs, stack);
+    const { req } = await prepareSet(cfg, dbs, cleanups);
+    const changed = await snapshotMongo(cfg.mongo.url, dbs);
+    const real = backupDeps(cfg, cleanups);
+    const mongo = real.adapters.get('mongo') as StoreAdapter;
+    // What runs while the safety backup is taken, and then a safety backup that fails (a full disk).
+    let runningDuringBackup: Record<string, number> | undefined;
+    const failing: StoreAdapter = {
+      ...mongo,
+      async backup(ctx) {
+        if (!ctx.label.startsWith('pre-restore-')) return mongo.backup(ctx);
+        runningDuringBackup = await runningContainers(stack);
+        throw new Error('no space left on device');
+      },
+    };
+    const poster = recordingPoster();
+    const err = await runRestoreJob({ backup: { ...real, adapters: new Map([['mongo', failing]]) }, redis, poster, manager: managerExec(cfg), redeployPollMs: 300, lockWaitMs: 5000 }, req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RestoreFailedError);
+    expect((err as RestoreFailedError).refused).toBe(true);
+    // Nothing of OpenCRVS wrote while the backup that would undo the restore was taken; the stores ran.
+    for (const s of APPS) expect(runningDuringBackup?.[s] ?? 0, s).toBe(0);
+    for (const s of STORES) expect(runningDuringBackup?.[s], s).toBe(1);
+    const report = poster.messages.at(-1)?.text ?? '';
+    expect(report).toContain('refused at step "Safety backup": nothing was touched');
+    expect(report).toContain(`OpenCRVS's application services were started again with their replica counts: ${APPS.map((s) => `${stack}_${s} ×1`).join(', ')}`);
+    const running = await runningContainers(stack);
+    for (const s of [...APPS, ...STORES]) expect(running[s], s).toBe(1);
+    expect((await snapshotMongo(cfg.mongo.url, dbs)).data).toEqual(changed.data);
+  });
 });
