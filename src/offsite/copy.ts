@@ -5,9 +5,9 @@
  * and every file reaches its final name only after the server's sha256 matched.
  * A broken connection is retried (bounded backoff); verified files are never sent again.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256File } from '../backup/checksum.ts';
 import type { Config } from '../config.ts';
 import { loadOffsiteKey, type OffsiteKey } from '../crypto/key.ts';
 import { requireServer, withRetry, type BackupServer } from './connect.ts';
@@ -70,16 +70,6 @@ interface CopyState {
   onProgress: ProgressFn | undefined;
   lanes: number | undefined;
   inlineEncryption: boolean | undefined;
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
 }
 
 /** Copies a set offsite; see the module comment. Throws OffsiteError. */
@@ -223,13 +213,13 @@ async function putRecordAndManifest(s: RemoteSession, st: CopyState, record: str
     { local: join(st.root, rel), remote: rjoin(setDir, rel), display: rel },
   ];
   const sizes = await remoteSizes(s, items.map((i) => i.remote));
-  const local = await Promise.all(items.map(async (i) => ({ item: i, sha: await sha256File(i.local), bytes: statSync(i.local).size })));
+  const local = await Promise.all(items.map(async (i) => ({ item: i, ...(await sha256File(i.local)) })));
   const same = local.filter((l) => sizes.get(l.item.remote) === l.bytes);
   const sums = await storedSha256(s, same.map((l) => ({ path: l.item.remote, bytes: l.bytes })));
   const todo: PutItem[] = [];
   for (const l of local) {
-    if (sums.get(l.item.remote) === l.sha) st.result.skipped++;
-    else todo.push({ ...l.item, expectSha: l.sha });
+    if (sums.get(l.item.remote) === l.sha256) st.result.skipped++;
+    else todo.push({ ...l.item, expectSha: l.sha256 });
   }
   st.result.verified += items.length;
   st.result.files += todo.length;
