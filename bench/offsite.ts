@@ -98,8 +98,10 @@ export interface OffsiteBenchRow {
   vsScp: number;
   /** median CPU seconds on both ends (this process and its children, sshd's sessions) */
   cpu: number;
-  /** A limit of the machine measured for context (not a way of copying a set). */
+  /** A limit of the machine measured for context, or a reference run (not a way of copying a set). */
   limit?: boolean;
+  /** The reference run its ratio is paired with, when not `scp`. */
+  reference?: string;
 }
 
 export interface OffsiteBench {
@@ -107,6 +109,10 @@ export interface OffsiteBench {
   /** 1-minute load average before and after the rounds. */
   load: [number, number];
 }
+
+/** The same total as unequal files (1/16, 1/8, 1/4, 9/16 of it), the largest last in the set; and scp of those files. */
+export const UNEQUAL = 'copySetOffsite, the same bytes in 4 unequal files, the largest last in the set';
+const SCP_UNEQUAL = 'scp, the 4 unequal files';
 
 const LIMITS = new Set(['limit: server sha256 alone (openssl, what the copy runs)', 'limit: server sha256sum alone (coreutils)', 'limit: SSH transport alone (ssh … cat >/dev/null)', 'limit: bot-side AES-256-GCM + 2 × sha256 alone']);
 
@@ -130,6 +136,16 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
   }
   const locals = artifacts.map((a) => join(root, a.path));
   const total = mib * count;
+  // The same bytes as a set of unequal files, the largest last in the set's order (a real set's
+  // MinIO archive can dwarf the rest): the copy sends the largest first, so that the hash left to
+  // wait for at the end is the smallest file's.
+  const unequal = [];
+  for (const [f, part] of [1 / 16, 1 / 8, 1 / 4, 9 / 16].entries()) {
+    const rel = `minio/unequal-${f}.tar.gz`;
+    const size = Math.round(total * part);
+    unequal.push({ store: 'minio' as const, path: rel, kind: 'file' as const, bytes: size * 1024 * 1024, sha256: await makeFile(join(root, rel), size), counts: {}, durationMs: 0 });
+  }
+  const unequalLocals = unequal.map((a) => join(root, a.path));
   const key = new OffsiteKey(randomBytes(32));
 
   const sshdPid = status().find((x) => x.name === 'sshd')?.pid;
@@ -142,6 +158,9 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
     mkdirSync(scpDir, { recursive: true });
     add('scp', await timed(() => void execFileSync('scp', ['-q', ...sshOpts, '-P', String(server.port), ...locals, `${server.username}@${server.host}:${scpDir}/`])));
     const served = locals.map((_, n) => join(scpDir, `bench-${n}.gz`));
+    const scpUnequal = join(remoteBase, `scp-unequal-${i}`);
+    mkdirSync(scpUnequal, { recursive: true });
+    add(SCP_UNEQUAL, await timed(() => void execFileSync('scp', ['-q', ...sshOpts, '-P', String(server.port), ...unequalLocals, `${server.username}@${server.host}:${scpUnequal}/`])));
     add('limit: server sha256 alone (openssl, what the copy runs)', await timed(() => void execFileSync('openssl', ['dgst', '-sha256', '-r', ...served])));
     add('limit: server sha256sum alone (coreutils)', await timed(() => void execFileSync('sha256sum', served)));
     // scp's own cipher and sshd, without files written or SFTP: the transport's share of scp.
@@ -177,17 +196,24 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
       writeFileSync(join(root, 'manifests', `${label}.json`), JSON.stringify(m));
       add(name, await timed(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: k, lanes, inlineEncryption }))));
     }
+    const m: SetManifest = { label: `b${i}-unequal`, artifacts: unequal };
+    writeFileSync(join(root, 'manifests', `${m.label}.json`), JSON.stringify(m));
+    add(UNEQUAL, await timed(async () => void (await copySetOffsite({ config, manifest: m, localRoot: root, key: null }))));
     rmSync(remoteBase, { recursive: true, force: true });
   }
   // The machine is shared: each method's ratio is taken against the scp run of the same round,
   // and the median of those paired ratios is reported.
-  const scpTimes = (results.get('scp') ?? []).map((x) => x.seconds);
   rmSync(root, { recursive: true, force: true });
   const rows = [...results.entries()].map(([method, runs]) => {
+    const reference = method === UNEQUAL ? SCP_UNEQUAL : 'scp';
+    const scpTimes = (results.get(reference) ?? []).map((x) => x.seconds);
     const xs = runs.map((r) => r.seconds);
     const t = median(xs);
     const cpu = median(runs.map((r) => r.cpu));
-    return { method, seconds: t, mibPerS: total / t, vsScp: median(xs.map((x, i) => (scpTimes[i] ?? x) / x)), cpu, ...(LIMITS.has(method) ? { limit: true } : {}) };
+    return {
+      method, seconds: t, mibPerS: total / t, vsScp: median(xs.map((x, i) => (scpTimes[i] ?? x) / x)), cpu,
+      ...(reference !== 'scp' ? { reference } : {}), ...(LIMITS.has(method) || method === SCP_UNEQUAL ? { limit: true } : {}),
+    };
   });
   return { rows, load: [loadBefore, loadavg()[0] as number] };
 }

@@ -85,8 +85,10 @@ async function main(): Promise<void> {
 
   progress('offsite verified copy vs scp');
   const offsite = quick ? await offsiteInChild(16, 4, 3) : await offsiteInChild(64, 4, 5);
-  const scp = offsite.rows.find((o) => o.method === 'scp');
-  for (const o of offsite.rows.filter((x) => x.method !== 'scp' && !x.limit)) rows.push(row(`offsite ${o.method} vs scp`, o.seconds * 1000, scp ? scp.seconds * 1000 : undefined));
+  for (const o of offsite.rows.filter((x) => x.method !== 'scp' && !x.limit)) {
+    const reference = offsite.rows.find((r) => r.method === (o.reference ?? 'scp'));
+    rows.push(row(`offsite ${o.method} vs ${o.reference ?? 'scp'}`, o.seconds * 1000, reference ? reference.seconds * 1000 : undefined));
+  }
   tables.push(`### Offsite copy (${quick ? '4 × 16 MiB, 3 rounds' : '4 × 64 MiB, 5 rounds'})\n\n${offsiteTable(offsite)}`);
 
   progress('Slack ack latency, 50 concurrent');

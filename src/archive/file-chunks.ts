@@ -67,7 +67,7 @@ const canTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).tra
  * a new output buffer, and earlier chunks of this one came (and went) before. Buffer pool slabs are
  * Buffer.poolSize long: never one of these while it differs. Any other chunk is left to the GC.
  */
-function releaseZlibOutput(chunk: Buffer): void {
+export function releaseZlibOutput(chunk: Buffer): void {
   if (!canTransfer || Buffer.poolSize === CHUNK_BYTES) return;
   if (chunk.buffer.byteLength !== CHUNK_BYTES || chunk.byteOffset + chunk.length !== CHUNK_BYTES) return;
   (chunk.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);

@@ -1,13 +1,13 @@
 /**
  * Streaming writer of a .tar.gz file: entries go through tar → gzip → sha256 → disk, so the
- * file's checksum is known the moment it is complete and no entry is ever held in memory.
+ * file's checksum is known the moment it is complete and no entry is ever held in memory, nor
+ * left behind in buffers waiting for the garbage collector (gzip-file-sink.ts).
  */
-import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { HashCounter } from './tar-hash.ts';
+import { gzipChunks, GzipFileSink } from './gzip-file-sink.ts';
 
 /** A .tar.gz being written; the final name appears only after finish(). */
 export interface TarGzWriter {
@@ -28,8 +28,8 @@ export interface TarGzWriter {
 export function createTarGzWriter(path: string, gzip: { level?: number; strategy?: number } = {}): TarGzWriter {
   const partial = `${path}.partial`;
   const pack = tar.pack();
-  const hash = new HashCounter();
-  const done = pipeline(pack, createGzip({ level: gzip.level ?? constants.Z_BEST_SPEED, strategy: gzip.strategy }), hash, createWriteStream(partial));
+  const out = new GzipFileSink(partial);
+  const done = pipeline(pack, createGzip({ level: gzip.level ?? constants.Z_BEST_SPEED, strategy: gzip.strategy, ...gzipChunks }), out);
   // Kept as a rejection-only promise so a failing disk also fails the entry being written.
   let failure: unknown;
   const failed = done.then(
@@ -70,7 +70,7 @@ export function createTarGzWriter(path: string, gzip: { level?: number; strategy
       pack.finalize();
       await done;
       await rename(partial, path);
-      return { bytes: hash.bytes, sha256: hash.digest() };
+      return { bytes: out.bytes, sha256: out.digest() };
     },
     async abort() {
       pack.destroy();

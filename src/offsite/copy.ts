@@ -130,7 +130,10 @@ async function copyAttempt(s: RemoteSession, st: CopyState): Promise<void> {
   const candidates = pending.filter((f) => want(f) !== undefined && sizes.get(remoteOf(f)) === want(f)?.bytes);
   const sums = await storedSha256(s, candidates.map((f) => ({ path: remoteOf(f), bytes: want(f)?.bytes ?? 0 })));
   const toSend: PutItem[] = [];
-  for (const f of pending) {
+  // Largest first: the server hashes each file while the next one is sent, so only the last
+  // file's hash is left to wait for at the end — let that be the smallest. The set is complete
+  // only once its manifest is stored, whatever order its files reach their final names in.
+  for (const f of [...pending].sort((a, b) => b.bytes - a.bytes)) {
     const remoteRel = f.rel + suffix;
     const expected = want(f);
     const found = sums.get(remoteOf(f));

@@ -150,6 +150,10 @@ describe('mongodump archive', () => {
     expect(summary.problems).toEqual([]);
     expect(summary.counts).toEqual({ 'd.a': 3, 'd.b': 1 });
     expect(docs.get('d.a')).toEqual(a.map((d) => Buffer.from(d)));
+    // A namespace's end is announced once, after its last document (the load sends its last batch then).
+    const events: string[] = [];
+    await scanArchive(file, { onDocument: (c) => void events.push(c.ns), onEof: (c) => void events.push(`end of ${c.ns}`) });
+    expect(events).toEqual(['d.a', 'd.a', 'd.a', 'd.b', 'end of d.a', 'end of d.b']);
 
     // The same archive without gzip (mongodump --archive without --gzip) reads the same.
     const plain = join(dir, 'interleaved.archive');

@@ -38,6 +38,8 @@ export interface ScanOptions {
    * returned promise settles (a view of the stream's buffers): copy what you keep.
    */
   onDocument?: (collection: ArchiveCollection, bytes: Buffer) => Promise<void> | void;
+  /** Called at a namespace's EOF block, once all its documents were passed to onDocument; awaited. */
+  onEof?: (collection: ArchiveCollection) => Promise<void> | void;
   signal?: AbortSignal;
 }
 
@@ -140,6 +142,8 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
           if (crc && ev.crc !== undefined && BigInt(`0x${crc.hex()}`) !== ev.crc) {
             summary.problems.push(`checksum mismatch in ${ev.ns} (CRC-64 ${crc.hex()} ≠ ${ev.crc.toString(16)} recorded)`);
           }
+          const entry = byNs.get(ev.ns);
+          if (entry && options.onEof) await options.onEof(entry);
           break;
         }
       }
