@@ -30,7 +30,8 @@ export class RestoreStepError extends Error {}
  * A batch goes to the server at 1000 documents or this many bytes, whichever comes first. Small
  * enough that the memory a load holds does not depend on how large the documents are (at most
  * IN_FLIGHT + 1 batches per archive, and the driver's copy of those in flight), large enough that a
- * batch costs the server far more than its round trip (bench/stores.ts: same load time as 8 MiB).
+ * batch costs the server far more than its round trip (bench/stores.ts at scale 10, 3 runs each:
+ * 1.43× mongorestore like for like against 1.23× with 8 MiB batches; the load times overlap).
  */
 const BATCH_BYTES = 256 * 1024;
 const IN_FLIGHT = 4;
