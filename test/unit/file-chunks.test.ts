@@ -9,21 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { noise } from '../helpers/noise.ts';
 import { CHUNK_BYTES, gunzipFile } from '../../src/archive/file-chunks.ts';
 import { sha256File } from '../../src/backup/checksum.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'file-chunks-'));
-
-/** Bytes that compress poorly, so the gzipped file spans several reads too. */
-function noise(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    b[i] = x >>> 16;
-  }
-  return b;
-}
 
 async function inflate(file: string): Promise<Buffer> {
   const g = gunzipFile(file);

@@ -10,22 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { noise } from '../helpers/noise.ts';
 import { CHUNK_BYTES } from '../../src/archive/file-chunks.ts';
 import { forEachTarGzEntry } from '../../src/archive/tar-read.ts';
 import { createTarGzWriter } from '../../src/archive/tar-write.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tar-write-'));
-
-/** Bytes that do not compress, so gzip's output spans many of its buffers. */
-function noise(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    b[i] = x >>> 16;
-  }
-  return b;
-}
 
 /** The source in pieces of `piece` bytes, as a stream hands them over. */
 async function* pieces(data: Buffer, piece: number): AsyncGenerator<Buffer> {
