@@ -102,6 +102,11 @@ export interface OffsiteBenchRow {
   limit?: boolean;
   /** The reference run its ratio is paired with, when not `scp`. */
   reference?: string;
+  /**
+   * For the bot's verified copies: the same work done by the reference tools in one stream (the
+   * machine's limit for a verified copy), and the median of the paired ratios limit / ours.
+   */
+  vsLimit?: { method: string; ratio: number };
 }
 
 export interface OffsiteBench {
@@ -114,7 +119,22 @@ export interface OffsiteBench {
 export const UNEQUAL = 'copySetOffsite, the same bytes in 4 unequal files, the largest last in the set';
 const SCP_UNEQUAL = 'scp, the 4 unequal files';
 
-const LIMITS = new Set(['limit: server sha256 alone (openssl, what the copy runs)', 'limit: server sha256sum alone (coreutils)', 'limit: SSH transport alone (ssh … cat >/dev/null)', 'limit: bot-side AES-256-GCM + 2 × sha256 alone']);
+/**
+ * What a verified copy costs here when the reference tools do it, as one stream with every step
+ * overlapped: the files through one SSH session into one file on the server, hashed by the server
+ * as they arrive (nothing read back from disk, so this is faster than any copy that re-reads).
+ * Encrypted: the same, after openssl's AES-256-CTR, with sha256 of the plaintext and of the
+ * ciphertext on this side, like the bot's.
+ */
+export const VERIFIED_LIMIT = 'limit: a verified copy by the reference tools in one stream (cat into ssh, the server tees to disk and into openssl dgst -sha256)';
+export const VERIFIED_LIMIT_AES = 'limit: the same, encrypted (openssl enc -aes-256-ctr, sha256 of the plaintext and of the ciphertext)';
+const PAIRED_LIMIT: Record<string, string> = {
+  copySetOffsite: VERIFIED_LIMIT,
+  'copySetOffsite + AES-256-GCM': VERIFIED_LIMIT_AES,
+  'copySetOffsite + AES-256-GCM, encrypted on the main thread': VERIFIED_LIMIT_AES,
+};
+
+const LIMITS = new Set([VERIFIED_LIMIT, VERIFIED_LIMIT_AES, 'limit: server sha256 alone (openssl, what the copy runs)', 'limit: server sha256sum alone (coreutils)', 'limit: SSH transport alone (ssh … cat >/dev/null)', 'limit: bot-side AES-256-GCM + 2 × sha256 alone']);
 
 /** Uploads `count` files of `mib` MiB `runs` times with each method; scp first in each round. */
 export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<OffsiteBench> {
@@ -166,6 +186,13 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
     // scp's own cipher and sshd, without files written or SFTP: the transport's share of scp.
     const ssh = ['ssh', ...sshOpts, '-p', String(server.port), `${server.username}@${server.host}`, 'cat >/dev/null'].map(shq).join(' ');
     add('limit: SSH transport alone (ssh … cat >/dev/null)', await timed(() => void execFileSync('sh', ['-c', `cat -- ${locals.map(shq).join(' ')} | ${ssh}`])));
+    const into = (name: string): string => ['ssh', ...sshOpts, '-p', String(server.port), `${server.username}@${server.host}`, `tee ${shq(join(scpDir, name))} | openssl dgst -sha256 -r`].map(shq).join(' ');
+    const files = locals.map(shq).join(' ');
+    add(VERIFIED_LIMIT, await timed(() => void execFileSync('bash', ['-o', 'pipefail', '-c', `cat -- ${files} | ${into('stream')} >/dev/null`])));
+    // The key reaches openssl through its environment, never its arguments.
+    add(VERIFIED_LIMIT_AES, await timed(() => void execFileSync('bash', ['-o', 'pipefail', '-c',
+      `cat -- ${files} | tee >(openssl dgst -sha256 >/dev/null) | openssl enc -aes-256-ctr -pbkdf2 -iter 1 -pass env:BENCH_KEY | tee >(openssl dgst -sha256 >/dev/null) | ${into('stream.enc')} >/dev/null`,
+    ], { env: { ...process.env, BENCH_KEY: randomBytes(32).toString('hex') } })));
     add('limit: bot-side AES-256-GCM + 2 × sha256 alone', await timed(async () => {
       for (const l of locals) await encryptAlone(key, l);
     }));
@@ -210,8 +237,11 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
     const xs = runs.map((r) => r.seconds);
     const t = median(xs);
     const cpu = median(runs.map((r) => r.cpu));
+    const limit = PAIRED_LIMIT[method];
+    const limitTimes = limit ? (results.get(limit) ?? []).map((x) => x.seconds) : [];
     return {
       method, seconds: t, mibPerS: total / t, vsScp: median(xs.map((x, i) => (scpTimes[i] ?? x) / x)), cpu,
+      ...(limit && limitTimes.length === xs.length ? { vsLimit: { method: limit, ratio: median(xs.map((x, i) => (limitTimes[i] as number) / x)) } } : {}),
       ...(reference !== 'scp' ? { reference } : {}), ...(LIMITS.has(method) || method === SCP_UNEQUAL ? { limit: true } : {}),
     };
   });
@@ -219,8 +249,8 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
 }
 
 export function offsiteTable(b: OffsiteBench): string {
-  const lines = b.rows.map((r) => `| ${r.method} | ${r.seconds.toFixed(2)} | ${r.mibPerS.toFixed(0)} | ${r.vsScp.toFixed(2)} | ${r.cpu.toFixed(2)} |`);
-  return `| method | seconds | MiB/s | throughput vs scp (paired) | CPU s, both ends |\n| --- | ---: | ---: | ---: | ---: |\n${lines.join('\n')}\n\nLoad average (1 min) ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after; ${cpus().length} cores.\n`;
+  const lines = b.rows.map((r) => `| ${r.method} | ${r.seconds.toFixed(2)} | ${r.mibPerS.toFixed(0)} | ${r.vsScp.toFixed(2)} | ${r.vsLimit ? r.vsLimit.ratio.toFixed(2) : '—'} | ${r.cpu.toFixed(2)} |`);
+  return `| method | seconds | MiB/s | throughput vs scp (paired) | vs the verified-copy limit (paired) | CPU s, both ends |\n| --- | ---: | ---: | ---: | ---: | ---: |\n${lines.join('\n')}\n\nLoad average (1 min) ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after; ${cpus().length} cores.\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
