@@ -122,9 +122,10 @@ const SCP_UNEQUAL = 'scp, the 4 unequal files';
 /**
  * What a verified copy costs here when the reference tools do it, as one stream with every step
  * overlapped: the files through one SSH session into one file on the server, hashed by the server
- * as they arrive (nothing read back from disk, so this is faster than any copy that re-reads).
- * Encrypted: the same, after openssl's AES-256-CTR, with sha256 of the plaintext and of the
- * ciphertext on this side, like the bot's.
+ * as they arrive. Nothing is read back from disk: less work than the bot's copy, which hashes each
+ * file from the server's disk. Encrypted: the same, after openssl's AES-256-CTR, with sha256 of
+ * the plaintext and of the ciphertext on this side, like the bot's (those two hashes run in bash
+ * process substitutions, which the pipeline does not wait for: they may end a few ms after it).
  */
 export const VERIFIED_LIMIT = 'limit: a verified copy by the reference tools in one stream (cat into ssh, the server tees to disk and into openssl dgst -sha256)';
 export const VERIFIED_LIMIT_AES = 'limit: the same, encrypted (openssl enc -aes-256-ctr, sha256 of the plaintext and of the ciphertext)';
