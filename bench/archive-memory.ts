@@ -6,9 +6,7 @@
  * Usage: npx tsx bench/archive-memory.ts [object sizes in MiB, default 8,80,240] [runs, default 2]
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -19,6 +17,7 @@ import { loadConfig } from '../src/config.ts';
 import { createMinioClient, emptyBucket } from '../src/stores/minio/client.ts';
 import { servicesEnv, up } from '../scripts/services/harness.ts';
 import { startMemSampler } from './mem-sampler.ts';
+import { makeFile, median } from './files.ts';
 import { withNodeFlags } from '../bin/node-flags.js';
 
 const BUCKET = 'bench-archive-memory';
@@ -54,15 +53,6 @@ async function measure(source: Source, mib: number, file: string, out: string): 
   return { source, mib, seconds, maxRssMiB: m(process.resourceUsage().maxRSS), peakRssMiB: m(peak.rss), peakAnonMiB: m(peak.rssAnon), arrayBuffersMiB: m(peak.arrayBuffers) };
 }
 
-async function writeRandom(path: string, mib: number): Promise<void> {
-  const out = createWriteStream(path);
-  for (let i = 0; i < mib; i++) if (!out.write(randomBytes(1024 * 1024))) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
 async function main(): Promise<void> {
   const sizes = (process.argv[2] ?? '8,80,240').split(',').map(Number);
   const runs = Number(process.argv[3] ?? 2);
@@ -75,7 +65,7 @@ async function main(): Promise<void> {
     if (!(await client.bucketExists(BUCKET))) await client.makeBucket(BUCKET);
     for (const mib of sizes) {
       const file = join(dir, `object-${mib}`);
-      await writeRandom(file, mib);
+      await makeFile(file, mib);
       await client.fPutObject(BUCKET, `object-${mib}`, file);
     }
     for (let r = 0; r < runs; r++) {

@@ -8,9 +8,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { servicesEnv, status, up } from '../scripts/services/harness.ts';
@@ -24,26 +23,7 @@ import { LANES } from '../src/offsite/put.ts';
 import { openSession } from '../src/offsite/session.ts';
 import { uploadStream, WRITE_BYTES } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
-
-async function makeFile(path: string, size: number): Promise<string> {
-  mkdirSync(dirname(path), { recursive: true });
-  const h = createHash('sha256');
-  const out = createWriteStream(path);
-  // Random data: a real dump is compressed, so it does not compress further either.
-  for (let i = 0; i < size; i++) {
-    const piece = randomBytes(1024 * 1024);
-    h.update(piece);
-    if (!out.write(piece)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return h.digest('hex');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
+import { makeFile, median } from './files.ts';
 
 /** CPU seconds used so far by this process (all threads) and by its children waited for. */
 function ownCpu(): number {
