@@ -3,9 +3,12 @@
 // Together they keep a process's peak memory nearly flat as the data it streams grows
 // (bench/README.md, "Stores": measured with and without them).
 //
-// --max-semi-space-size=2 caps V8's young generation (2 MiB per semi-space). By default V8 grows it
+// --max-semi-space-size=1 caps V8's young generation (1 MiB per semi-space). By default V8 grows it
 // with the allocation rate, to ~30 MiB after start-up and ~50 MiB while an archive streams through,
-// and the buffers of a stream that died young are only given back when it is collected.
+// and the buffers of a stream that died young are only given back when it is collected: the
+// bytes streamed between two scavenges stay in the process. With 2 MiB, the MinIO backup still
+// held up to 20 MiB of dead HTTP body buffers at scale 10 (ArrayBuffers peaking at 44–45 MiB
+// against 23 live); with 1 MiB, 11 (34), and it ran no slower (bench/README.md, "Stores").
 // --heap-growing-percent=20 starts a full collection when the old generation has grown 20 % past
 // what was live after the last one, instead of V8's own factor (up to 4×, larger the less often it
 // collects): a backup promotes the cursor's batches, and its old generation otherwise reached
@@ -14,7 +17,7 @@
 // generation, whose limit (V8's default, sized from the machine's memory) is untouched, and a
 // heap that really grows keeps growing — each limit is relative to what is live. The cost is more,
 // shorter collections (bench/README.md, "Stores": times measured with and without them).
-export const NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=20'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20'];
 
 // glibc's malloc (ignored elsewhere, e.g. musl): at most 2 arenas instead of 8 per core — zlib and
 // fs work on libuv's threads, each of which otherwise gets an arena of its own that keeps what it
