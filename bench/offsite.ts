@@ -5,6 +5,7 @@
  * "limit" rows measure, in the same rounds, what bounds a verified copy on this machine: the
  * server's hash of the same files alone, the SSH transport alone, the bot-side encryption alone.
  * Usage: npx tsx bench/offsite.ts [MiB per file, default 64] [files, default 4] [runs, default 5]
+ * The process runs as the bot does (bin/node-flags.js); CRVS_NODE_FLAGS=none runs it without.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ import { openSession } from '../src/offsite/session.ts';
 import { uploadStream, WRITE_BYTES } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
 import { makeFile, median } from './files.ts';
+import { withNodeFlags } from '../bin/node-flags.js';
 
 /** CPU seconds used so far by this process (all threads) and by its children waited for. */
 function ownCpu(): number {
@@ -93,6 +95,8 @@ export interface OffsiteBench {
   rows: OffsiteBenchRow[];
   /** 1-minute load average before and after the rounds. */
   load: [number, number];
+  /** The V8 flags this process ran with (the bot's, unless CRVS_NODE_FLAGS=none). */
+  nodeFlags: string[];
 }
 
 /** The same total as unequal files (1/16, 1/8, 1/4, 9/16 of it), the largest last in the set; and scp of those files. */
@@ -226,15 +230,17 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
       ...(reference !== 'scp' ? { reference } : {}), ...(LIMITS.has(method) || method === SCP_UNEQUAL ? { limit: true } : {}),
     };
   });
-  return { rows, load: [loadBefore, loadavg()[0] as number] };
+  return { rows, load: [loadBefore, loadavg()[0] as number], nodeFlags: process.execArgv.filter((a) => a.startsWith('--max-semi') || a.startsWith('--heap-growing')) };
 }
 
 export function offsiteTable(b: OffsiteBench): string {
   const lines = b.rows.map((r) => `| ${r.method} | ${r.seconds.toFixed(2)} | ${r.mibPerS.toFixed(0)} | ${r.vsScp.toFixed(2)} | ${r.vsLimit ? r.vsLimit.ratio.toFixed(2) : '—'} | ${r.cpu.toFixed(2)} |`);
-  return `| method | seconds | MiB/s | throughput vs scp (paired) | vs the verified-copy limit (paired) | CPU s, both ends |\n| --- | ---: | ---: | ---: | ---: | ---: |\n${lines.join('\n')}\n\nLoad average (1 min) ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after; ${cpus().length} cores.\n`;
+  return `| method | seconds | MiB/s | throughput vs scp (paired) | vs the verified-copy limit (paired) | CPU s, both ends |\n| --- | ---: | ---: | ---: | ---: | ---: |\n${lines.join('\n')}\n\nLoad average (1 min) ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after; ${cpus().length} cores; node flags: ${b.nodeFlags?.join(' ') || 'none'}.\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // Run by hand, it restarts itself as the bot starts (bin/node-flags.js); CRVS_NODE_FLAGS=none does not.
+  withNodeFlags();
   const args = process.argv.slice(2).filter((a) => a !== '--json');
   const [mib, count, runs] = [Number(args[0] ?? 64), Number(args[1] ?? 4), Number(args[2] ?? 5)];
   const b = await benchOffsite(mib, count, runs);

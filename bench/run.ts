@@ -22,7 +22,7 @@ import { benchPostgres, postgresTable } from './postgres.ts';
 import { benchRestoreE2e, e2eTable, type E2eResult } from './restore-e2e.ts';
 import { benchSlackAck } from './slack-ack.ts';
 import { benchSlackAckLive, type Stats } from './slack-ack-live.ts';
-import { benchStores, storesTable } from './stores.ts';
+import { benchStores, mallocEnv, nodeFlags, storesTable } from './stores.ts';
 
 export interface BenchRow {
   name: string;
@@ -44,12 +44,13 @@ function row(name: string, oursMs: number, referenceMs: number | undefined): Ben
 const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
 /**
- * The offsite bench in a process of its own, like the store operations: the bot-side crypto it
- * measures then shares nothing with the heap and timers this process gathered in the benches before.
+ * The offsite bench in a process of its own, started like the bot and the store operations (the
+ * bot's V8 flags and malloc settings): the bot-side crypto it measures then shares nothing with the
+ * heap and timers this process gathered in the benches before.
  */
 async function offsiteInChild(mib: number, count: number, runs: number): Promise<OffsiteBench> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'offsite.ts'), String(mib), String(count), String(runs), '--json'], {
-    env: process.env,
+  const { stdout } = await promisify(execFile)(process.execPath, [...nodeFlags(), '--import', 'tsx', join(import.meta.dirname, 'offsite.ts'), String(mib), String(count), String(runs), '--json'], {
+    env: { ...mallocEnv(), ...process.env },
     maxBuffer: 16 * 1024 * 1024,
   });
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as OffsiteBench;

@@ -26,8 +26,10 @@ import { MALLOC_SETTINGS, NODE_FLAGS } from '../bin/node-flags.js';
 
 const run = promisify(execFile);
 /** The bot's V8 flags and malloc settings (bin/node-flags.js) for each child; none with CRVS_NODE_FLAGS=none (inherited: the child does not add them either). */
-const nodeFlags = (): string[] => (process.env['CRVS_NODE_FLAGS'] === 'none' ? [] : NODE_FLAGS);
-const mallocEnv = (): Record<string, string> => (process.env['CRVS_NODE_FLAGS'] === 'none' ? {} : MALLOC_SETTINGS);
+/** The V8 flags a bench child starts with: the bot's (bin/node-flags.js), none with CRVS_NODE_FLAGS=none. */
+export const nodeFlags = (): string[] => (process.env['CRVS_NODE_FLAGS'] === 'none' ? [] : NODE_FLAGS);
+/** The malloc settings a bench child starts with, as nodeFlags. */
+export const mallocEnv = (): Record<string, string> => (process.env['CRVS_NODE_FLAGS'] === 'none' ? {} : MALLOC_SETTINGS);
 const ROOT = join(import.meta.dirname, '..');
 
 interface OpResult {
