@@ -25,7 +25,7 @@ import { openSession } from '../src/offsite/session.ts';
 import { uploadStream, WRITE_BYTES } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
 import { makeFile, median } from './files.ts';
-import { withNodeFlags } from '../bin/node-flags.js';
+import { NODE_FLAGS, withNodeFlags } from '../bin/node-flags.js';
 
 /** CPU seconds used so far by this process (all threads) and by its children waited for. */
 function ownCpu(): number {
@@ -230,12 +230,12 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
       ...(reference !== 'scp' ? { reference } : {}), ...(LIMITS.has(method) || method === SCP_UNEQUAL ? { limit: true } : {}),
     };
   });
-  return { rows, load: [loadBefore, loadavg()[0] as number], nodeFlags: process.execArgv.filter((a) => a.startsWith('--max-semi') || a.startsWith('--heap-growing')) };
+  return { rows, load: [loadBefore, loadavg()[0] as number], nodeFlags: process.execArgv.filter((a) => NODE_FLAGS.some((f) => f.split('=')[0] === a.split('=')[0])) };
 }
 
 export function offsiteTable(b: OffsiteBench): string {
   const lines = b.rows.map((r) => `| ${r.method} | ${r.seconds.toFixed(2)} | ${r.mibPerS.toFixed(0)} | ${r.vsScp.toFixed(2)} | ${r.vsLimit ? r.vsLimit.ratio.toFixed(2) : '—'} | ${r.cpu.toFixed(2)} |`);
-  return `| method | seconds | MiB/s | throughput vs scp (paired) | vs the verified-copy limit (paired) | CPU s, both ends |\n| --- | ---: | ---: | ---: | ---: | ---: |\n${lines.join('\n')}\n\nLoad average (1 min) ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after; ${cpus().length} cores; node flags: ${b.nodeFlags?.join(' ') || 'none'}.\n`;
+  return `| method | seconds | MiB/s | throughput vs scp (paired) | vs the verified-copy limit (paired) | CPU s, both ends |\n| --- | ---: | ---: | ---: | ---: | ---: |\n${lines.join('\n')}\n\nLoad average (1 min) ${b.load[0].toFixed(1)} before, ${b.load[1].toFixed(1)} after; ${cpus().length} cores; node flags: ${b.nodeFlags.join(' ') || 'none'}.\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -25,8 +25,7 @@ import type { MemSample } from './mem-sampler.ts';
 import { MALLOC_SETTINGS, NODE_FLAGS } from '../bin/node-flags.js';
 
 const run = promisify(execFile);
-/** The bot's V8 flags and malloc settings (bin/node-flags.js) for each child; none with CRVS_NODE_FLAGS=none (inherited: the child does not add them either). */
-/** The V8 flags a bench child starts with: the bot's (bin/node-flags.js), none with CRVS_NODE_FLAGS=none. */
+/** The V8 flags a bench child starts with: the bot's (bin/node-flags.js); none with CRVS_NODE_FLAGS=none (inherited: the child does not add them either). */
 export const nodeFlags = (): string[] => (process.env['CRVS_NODE_FLAGS'] === 'none' ? [] : NODE_FLAGS);
 /** The malloc settings a bench child starts with, as nodeFlags. */
 export const mallocEnv = (): Record<string, string> => (process.env['CRVS_NODE_FLAGS'] === 'none' ? {} : MALLOC_SETTINGS);

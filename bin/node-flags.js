@@ -9,8 +9,8 @@
 // bytes streamed between two scavenges stay in the process. With 2 MiB, the MinIO backup still
 // held up to 20 MiB of dead HTTP body buffers at scale 10 (ArrayBuffers peaking at 44–45 MiB
 // against 23 live); with 1 MiB, 11 (34), and it ran 10–25 % faster (bench/README.md, "Stores").
-// It costs the SSH copy offsite 6–12 % (12–26 % when encrypting on the main thread): more
-// scavenges of ssh2's short-lived packets. The backup gains more than the copy loses (the same
+// It costs the SSH copy offsite 6–12 % (12–26 % when encrypting on the main thread; more CPU on
+// the bot's side, not attributed further). The backup gains more than the copy loses (the same
 // README, "Offsite").
 // --heap-growing-percent=20 starts a full collection when the old generation has grown 20 % past
 // what was live after the last one, instead of V8's own factor (up to 4×, larger the less often it
