@@ -1,4 +1,4 @@
-/** Small helpers the benches share, with no imports of the bot's own modules (children stay light). */
+/** Small helpers the benches share (the tests' offsite set uses makeFile too), with no imports of the bot's own modules (children stay light). */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';

@@ -1,10 +1,10 @@
 /** A small fake backup set on disk (files, a dir artifact, an ES-like repository) with its manifest. */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { once } from 'node:events';
 import type { Artifact } from '../../src/stores/types.ts';
 import type { SetManifest } from '../../src/offsite/set-manifest.ts';
+import { makeFile } from '../../bench/files.ts';
 
 function sha(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -18,17 +18,7 @@ function put(root: string, rel: string, data: Buffer): { bytes: number; sha256: 
 
 /** Writes `mib` MiB of random bytes in 1 MiB pieces (never the whole file in memory). */
 async function bigFile(path: string, mib: number): Promise<{ bytes: number; sha256: string }> {
-  mkdirSync(dirname(path), { recursive: true });
-  const h = createHash('sha256');
-  const out = createWriteStream(path);
-  for (let i = 0; i < mib; i++) {
-    const piece = randomBytes(1024 * 1024);
-    h.update(piece);
-    if (!out.write(piece)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return { bytes: mib * 1024 * 1024, sha256: h.digest('hex') };
+  return { bytes: mib * 1024 * 1024, sha256: await makeFile(path, mib) };
 }
 
 /** Adds or replaces ES repository files (relative to <root>/elasticsearch). */
