@@ -22,7 +22,7 @@ import { copySetOffsite } from '../src/offsite/copy.ts';
 import { shq } from '../src/offsite/paths.ts';
 import { LANES } from '../src/offsite/put.ts';
 import { openSession } from '../src/offsite/session.ts';
-import { uploadStream, WRITE_BYTES } from '../src/offsite/transfer.ts';
+import { uploadFile } from '../src/offsite/transfer.ts';
 import type { SetManifest } from '../src/offsite/set-manifest.ts';
 import { makeFile, median } from './files.ts';
 import { NODE_FLAGS, withNodeFlags } from '../bin/node-flags.js';
@@ -190,7 +190,7 @@ export async function benchOffsite(mib = 64, count = 4, runs = 5): Promise<Offsi
       let next = 0;
       await Promise.all(lanes.map(async (lane) => {
         for (let n = next++; n < locals.length; n = next++) {
-          await uploadStream(s, createReadStream(locals[n] as string, { highWaterMark: WRITE_BYTES }), join(rawDir, `bench-${n}.gz`), undefined, { hash: false, lane });
+          await uploadFile(s, locals[n] as string, join(rawDir, `bench-${n}.gz`), undefined, { hash: false, lane });
         }
       }));
       s.close();

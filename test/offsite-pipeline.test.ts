@@ -14,6 +14,8 @@ import { shq } from '../src/offsite/paths.ts';
 import { putVerified, type PutItem } from '../src/offsite/put.ts';
 import { mkdirs, READ_BACK_MAX, remoteFreeSpace, remoteSha256, remoteSizes, sha256Command, storedSha256 } from '../src/offsite/remote.ts';
 import { openSession } from '../src/offsite/session.ts';
+import { uploadFile } from '../src/offsite/transfer.ts';
+import type { OffsiteError } from '../src/offsite/errors.ts';
 import { testConfig } from './helpers/env.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -146,6 +148,31 @@ describe('pipelined offsite upload', () => {
       // Other writers on this disk move the figures a little between the two reads.
       expect(Math.abs(space.totalBytes / ((usedK + availK) * 1024) - 1)).toBeLessThan(0.001);
       expect(Math.abs(space.freePercent - (availK / (usedK + availK)) * 100)).toBeLessThan(1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('reuses a read buffer only once the server has answered its WRITE: the stored bytes are the file\'s, however the WRITEs are cut', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crvs-upload-file-'));
+    const data = randomBytes(5 * 1024 * 1024 + 777);
+    const local = join(dir, 'data.bin');
+    writeFileSync(local, data);
+    const remote = join(server().dir, `upload-file-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    const s = await openSession(server(), { timeoutMs: 10_000 });
+    try {
+      await mkdirs(s, [remote]);
+      // 1 MiB is more than OpenSSH takes in one WRITE: ssh2 sends the rest of a piece from our
+      // buffer after the first part is answered. 4097 bytes with 16 in flight: many reuses.
+      for (const [writeBytes, inFlight] of [[1024 * 1024, 2], [4097, 16]] as const) {
+        const target = join(remote, `${writeBytes}.bin`);
+        const sent = await uploadFile(s, local, target, undefined, { writeBytes, inFlight });
+        expect(sent).toEqual({ bytes: data.length, sha256: sha(data) });
+        expect(sha(readFileSync(target)), `${writeBytes} × ${inFlight}`).toBe(sha(data));
+      }
+      const err = await uploadFile(s, join(dir, 'gone.bin'), join(remote, 'gone.bin')).catch((e: unknown) => e);
+      expect((err as OffsiteError).code).toBe('offsite_local_file');
+      expect(existsSync(join(remote, 'gone.bin'))).toBe(false);
     } finally {
       s.close();
     }

@@ -21,7 +21,7 @@ import { OffsiteError } from './errors.ts';
 import { partName } from './paths.ts';
 import { renameOver, storedSha256, unlinkQuiet } from './remote.ts';
 import type { Lane, RemoteSession } from './session.ts';
-import { IN_FLIGHT, uploadStream, WRITE_BYTES } from './transfer.ts';
+import { IN_FLIGHT, uploadFile, uploadStream, WRITE_BYTES } from './transfer.ts';
 import type { ProgressFn } from './types.ts';
 
 /** One file to store remotely. */
@@ -222,10 +222,6 @@ async function verifyBatch(s: RemoteSession, list: PutDone[], opts: PutOptions):
   }
 }
 
-function encryptedOrPlain(plain: AsyncGenerator<Buffer>, key: OffsiteKey | undefined): AsyncIterable<Buffer> {
-  return key ? transformChunks(plain, new ChunkEncryptor(key)) : plain;
-}
-
 /** The worker's read and encryption failures, as the inline path reports them. */
 async function* localErrors(item: PutItem, chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
   try {
@@ -244,8 +240,8 @@ async function uploadOne(s: RemoteSession, lane: Lane, item: PutItem, size: numb
   // A plain file with a known checksum needs no local hash: the server's sha256 must equal the
   // manifest's, which proves the local file and the transfer at once (and saves a core).
   const inWorker = opts.key && pool ? pool.encrypt(opts.key, item.local) : undefined;
-  const plainHash = !inWorker && (opts.key || item.expectSha === undefined) ? createHash('sha256') : undefined;
-  const source = inWorker ? localErrors(item, inWorker.chunks) : encryptedOrPlain(readLocal(item.local, plainHash), opts.key);
+  const plainHash = opts.key && !inWorker ? createHash('sha256') : undefined;
+  const source = inWorker ? localErrors(item, inWorker.chunks) : opts.key ? transformChunks(readLocal(item.local, plainHash), new ChunkEncryptor(opts.key)) : undefined;
   let sinceReport = 0;
   const onBytes = (b: number): void => {
     opts.counters.bytesSent += b;
@@ -255,19 +251,18 @@ async function uploadOne(s: RemoteSession, lane: Lane, item: PutItem, size: numb
       opts.onProgress?.({ phase: 'bytes', path: item.display, bytes: opts.counters.bytesSent, message: `${item.display}: ${opts.counters.bytesSent} bytes sent` });
     }
   };
-  const sent = await uploadStream(s, source, partName(item.remote), onBytes, {
-    // The ciphertext's sha256 comes from the worker, which hashed it as it encrypted.
-    hash: opts.key !== undefined && !inWorker,
-    lane,
-    writeBytes: opts.writeBytes ?? WRITE_BYTES,
-    inFlight: opts.inFlight ?? IN_FLIGHT,
-  });
+  const tuning = { lane, writeBytes: opts.writeBytes ?? WRITE_BYTES, inFlight: opts.inFlight ?? IN_FLIGHT };
+  // Encrypted: the ciphertext's sha256 comes from the worker, which hashed it as it encrypted, or
+  // from the upload. Plain: the bytes sent are the file's, hashed only when no checksum is known.
+  const sent = source
+    ? await uploadStream(s, source, partName(item.remote), onBytes, { ...tuning, hash: !inWorker })
+    : await uploadFile(s, item.local, partName(item.remote), onBytes, { ...tuning, hash: item.expectSha === undefined });
   const fromWorker = inWorker ? await inWorker.result : undefined;
   if (fromWorker) {
     if (fromWorker.bytes !== sent.bytes) throw new OffsiteError('offsite_transfer', `${item.display}: ${sent.bytes} bytes sent, ${fromWorker.bytes} encrypted`);
     sent.sha256 = fromWorker.sha256;
   }
-  const plainSha256 = fromWorker ? fromWorker.plainSha256 : plainHash ? plainHash.digest('hex') : (item.expectSha as string);
+  const plainSha256 = fromWorker ? fromWorker.plainSha256 : plainHash ? plainHash.digest('hex') : sent.sha256 || (item.expectSha as string);
   if (!opts.key) sent.sha256 = plainSha256;
   if (item.expectSha !== undefined && plainSha256 !== item.expectSha) {
     await unlinkQuiet(s, partName(item.remote));

@@ -3,6 +3,7 @@
  * round trip, not the link), and download through ssh2's parallel fastGet.
  */
 import { createHash } from 'node:crypto';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import type { Lane, RemoteSession } from './session.ts';
 import { BotError } from '../errors.ts';
 import { OffsiteError } from './errors.ts';
@@ -84,6 +85,70 @@ export interface Sent {
 }
 
 /**
+ * WRITE requests to one open remote file, at most `inFlight` unanswered at a time. A piece's
+ * `done` runs once the server has answered its WRITE (ssh2 may read the piece until then).
+ */
+class RemoteWriter {
+  readonly #lane: Lane;
+  readonly #handle: Buffer;
+  readonly #inFlight: number;
+  readonly #onBytes: ((n: number) => void) | undefined;
+  readonly #pending = new Set<Promise<void>>();
+  #failure: Error | undefined;
+  offset = 0;
+  constructor(lane: Lane, handle: Buffer, inFlight: number, onBytes?: (n: number) => void) {
+    this.#lane = lane;
+    this.#handle = handle;
+    this.#inFlight = inFlight;
+    this.#onBytes = onBytes;
+  }
+  /** Sends `piece` at the next offset; returns once fewer than `inFlight` requests are unanswered. */
+  async send(piece: Buffer, done?: () => void): Promise<void> {
+    const at = this.offset;
+    this.offset += piece.length;
+    const p: Promise<void> = new Promise<void>((resolve) => {
+      this.#lane.sftp.write(this.#handle, piece, 0, piece.length, at, (err) => {
+        if (err) this.#failure ??= err;
+        else this.#onBytes?.(piece.length);
+        done?.();
+        resolve();
+      });
+    }).then(() => {
+      this.#pending.delete(p);
+    });
+    this.#pending.add(p);
+    while (this.#pending.size >= this.#inFlight && !this.#failure) await this.#lane.guard(Promise.race(this.#pending));
+    if (this.#failure) throw this.#failure;
+  }
+  /** Waits for every WRITE to be answered. */
+  async drain(): Promise<void> {
+    await this.#lane.guard(Promise.all(this.#pending));
+    if (this.#failure) throw this.#failure;
+  }
+}
+
+/**
+ * Opens `remotePath` (truncating), lets `produce` send into it, waits for every answer and closes
+ * it. A failure closes the handle (best effort) and becomes an OffsiteError naming the file.
+ */
+async function writeRemote(lane: Lane, remotePath: string, inFlight: number, onBytes: ((n: number) => void) | undefined, produce: (w: RemoteWriter) => Promise<void>): Promise<number> {
+  const handle = await open(lane, remotePath);
+  const w = new RemoteWriter(lane, handle, inFlight, onBytes);
+  try {
+    await produce(w);
+    await w.drain();
+  } catch (err) {
+    // Best effort: on a dead connection this fails too, and the .part name is overwritten next try.
+    void close(lane, handle).catch(() => undefined);
+    if (err instanceof BotError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new OffsiteError('offsite_transfer', `upload of ${remotePath} broke off after ${w.offset} bytes: ${msg}`, { cause: err });
+  }
+  await close(lane, handle);
+  return w.offset;
+}
+
+/**
  * Writes `source` to `remotePath` (truncating), hashing what is sent. `onBytes` reports progress.
  * Throws OffsiteError (retryable) when the connection breaks.
  */
@@ -94,54 +159,68 @@ export async function uploadStream(
   onBytes?: (n: number) => void,
   tuning: UploadTuning = {},
 ): Promise<Sent> {
-  const lane: Lane = tuning.lane ?? s;
   // The caller may already hash these exact bytes (plain copy): hashing twice costs a core.
-  const hashing = tuning.hash ?? true;
-  const writeBytes = tuning.writeBytes ?? WRITE_BYTES;
-  const inFlight = tuning.inFlight ?? IN_FLIGHT;
-  const handle = await open(lane, remotePath);
-  const hash = createHash('sha256');
-  const pending = new Set<Promise<void>>();
-  let failure: Error | undefined;
-  let offset = 0;
-  const send = (piece: Buffer, at: number): void => {
-    const p: Promise<void> = new Promise<void>((resolve) => {
-      lane.sftp.write(handle, piece, 0, piece.length, at, (err) => {
-        if (err) failure ??= err;
-        else onBytes?.(piece.length);
-        resolve();
-      });
-    }).then(() => {
-      pending.delete(p);
-    });
-    pending.add(p);
-  };
-  const pieces = new Pieces(writeBytes);
-  const sendAll = async (list: Buffer[]): Promise<void> => {
-    for (const piece of list) {
-      send(piece, offset);
-      offset += piece.length;
-      while (pending.size >= inFlight && !failure) await lane.guard(Promise.race(pending));
-      if (failure) throw failure;
-    }
-  };
-  try {
+  const hash = (tuning.hash ?? true) ? createHash('sha256') : undefined;
+  const pieces = new Pieces(tuning.writeBytes ?? WRITE_BYTES);
+  const bytes = await writeRemote(tuning.lane ?? s, remotePath, tuning.inFlight ?? IN_FLIGHT, onBytes, async (w) => {
     for await (const chunk of source) {
-      if (hashing) hash.update(chunk);
-      await sendAll(pieces.push(chunk));
+      hash?.update(chunk);
+      for (const piece of pieces.push(chunk)) await w.send(piece);
     }
-    await sendAll(pieces.rest());
-    await lane.guard(Promise.all(pending));
-    if (failure) throw failure;
-  } catch (err) {
-    // Best effort: on a dead connection this fails too, and the .part name is overwritten next try.
-    void close(lane, handle).catch(() => undefined);
-    if (err instanceof BotError) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new OffsiteError('offsite_transfer', `upload of ${remotePath} broke off after ${offset} bytes: ${msg}`, { cause: err });
+    for (const piece of pieces.rest()) await w.send(piece);
+  });
+  return { bytes, sha256: hash ? hash.digest('hex') : '' };
+}
+
+/**
+ * Uploads a local file as uploadStream does, reading it into a fixed set of buffers (one per WRITE
+ * that may be unanswered, and one being filled), each reused once the server has answered the
+ * WRITE that carried it. A stream would allocate a new buffer per read, and so would ssh2 for
+ * each request and packet: V8 frees those only at its next collection, and while they pile up it
+ * starts full collections again and again (bench/README.md, "Offsite"). A read failure is an
+ * OffsiteError 'offsite_local_file'.
+ */
+export async function uploadFile(s: RemoteSession, localPath: string, remotePath: string, onBytes?: (n: number) => void, tuning: UploadTuning = {}): Promise<Sent> {
+  const hash = (tuning.hash ?? true) ? createHash('sha256') : undefined;
+  const size = tuning.writeBytes ?? WRITE_BYTES;
+  const local = await openLocal(localPath);
+  try {
+    const free: Buffer[] = [];
+    const bytes = await writeRemote(tuning.lane ?? s, remotePath, tuning.inFlight ?? IN_FLIGHT, onBytes, async (w) => {
+      for (;;) {
+        const buf = free.pop() ?? Buffer.allocUnsafeSlow(size);
+        const n = await readAt(local, localPath, buf, w.offset);
+        if (n === 0) break;
+        const piece = buf.subarray(0, n);
+        hash?.update(piece);
+        await w.send(piece, () => free.push(buf));
+      }
+    });
+    return { bytes, sha256: hash ? hash.digest('hex') : '' };
+  } finally {
+    await local.close().catch(() => undefined);
   }
-  await close(lane, handle);
-  return { bytes: offset, sha256: hashing ? hash.digest('hex') : '' };
+}
+
+function localError(path: string, err: unknown): OffsiteError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return new OffsiteError('offsite_local_file', `cannot read ${path}: ${msg}`, { cause: err });
+}
+
+async function openLocal(path: string): Promise<FileHandle> {
+  try {
+    return await openFile(path, 'r');
+  } catch (err) {
+    throw localError(path, err);
+  }
+}
+
+async function readAt(fh: FileHandle, path: string, buf: Buffer, position: number): Promise<number> {
+  try {
+    return (await fh.read(buf, 0, buf.length, position)).bytesRead;
+  } catch (err) {
+    throw localError(path, err);
+  }
 }
 
 /** Downloads a remote file to a local path with parallel reads. */
