@@ -9,18 +9,23 @@
 // bytes streamed between two scavenges stay in the process. With 2 MiB, the MinIO backup still
 // held up to 20 MiB of dead HTTP body buffers at scale 10 (ArrayBuffers peaking at 44–45 MiB
 // against 23 live); with 1 MiB, 11 (34), and it ran 10–25 % faster (bench/README.md, "Stores").
-// It costs the SSH copy offsite 6–12 % (12–26 % when encrypting on the main thread; more CPU on
-// the bot's side, not attributed further). The backup gains more than the copy loses (the same
-// README, "Offsite").
 // --heap-growing-percent=20 starts a full collection when the old generation has grown 20 % past
 // what was live after the last one, instead of V8's own factor (up to 4×, larger the less often it
 // collects): a backup promotes the cursor's batches, and its old generation otherwise reached
 // 55–75 MiB at scale 10 against 33 at scale 1 before V8 collected it.
-// Neither caps anything that can run out: an object that outlives two scavenges moves to the old
+// --external-memory-accounted-in-global-limit (a V8 flag, off by default in Node 24) makes V8
+// count the memory outside its heap — streams' buffers — when it sets the limit for its next full
+// collection. Without it, while the offsite copy streamed (ArrayBuffers 31 MiB on average, most of
+// them dead and waiting for a scavenge), V8 started full collections back to back: about 40 per
+// 256 MiB copied, concurrent marking taking the second core from ssh and sshd. With it, half as
+// many: the copy took 25–30 % less time and CPU, for 7–22 MiB more peak RSS during it (dead
+// buffers kept longer); MinIO's backup ran as fast or faster and the stores' peaks did not rise
+// (bench/README.md, "Offsite", session 6).
+// None of them caps anything that can run out: an object that outlives two scavenges moves to the old
 // generation, whose limit (V8's default, sized from the machine's memory) is untouched, and a
 // heap that really grows keeps growing — each limit is relative to what is live. The cost is more,
 // shorter collections (bench/README.md, "Stores": times measured with and without them).
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20', '--external-memory-accounted-in-global-limit'];
 
 // glibc's malloc (ignored elsewhere, e.g. musl): at most 2 arenas instead of 8 per core — zlib and
 // fs work on libuv's threads, each of which otherwise gets an arena of its own that keeps what it
