@@ -25,7 +25,12 @@
 // generation, whose limit (V8's default, sized from the machine's memory) is untouched, and a
 // heap that really grows keeps growing — each limit is relative to what is live. The cost is more,
 // shorter collections (bench/README.md, "Stores": times measured with and without them).
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20', '--external-memory-accounted-in-global-limit'];
+// A V8 flag the running Node does not know stops it at start ("bad option"): each flag is given only
+// from the Node major version whose V8 has it (Node 22's V8 refuses the last one).
+const SINCE_NODE = { '--external-memory-accounted-in-global-limit': 24 };
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20', '--external-memory-accounted-in-global-limit']
+  .filter((flag) => NODE_MAJOR >= (SINCE_NODE[flag] ?? 0));
 
 // glibc's malloc (ignored elsewhere, e.g. musl): at most 2 arenas instead of 8 per core — zlib and
 // fs work on libuv's threads, each of which otherwise gets an arena of its own that keeps what it
