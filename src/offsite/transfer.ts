@@ -173,8 +173,8 @@ export async function uploadStream(
 }
 
 /**
- * Uploads a local file as uploadStream does, reading it into a fixed set of buffers (one per WRITE
- * that may be unanswered, and one being filled), each reused once the server has answered the
+ * Uploads a local file as uploadStream does, reading it into a fixed set of at most `inFlight`
+ * buffers (the WRITEs unanswered, and the one being filled), each reused once the server has answered the
  * WRITE that carried it. A stream would allocate a new buffer per read, and so would ssh2 for
  * each request and packet: V8 frees those only at its next collection, and while they pile up it
  * starts full collections again and again (bench/README.md, "Offsite"). A read failure is an
