@@ -174,11 +174,11 @@ export async function uploadStream(
 
 /**
  * Uploads a local file as uploadStream does, reading it into a fixed set of at most `inFlight`
- * buffers (the WRITEs unanswered, and the one being filled), each reused once the server has answered the
- * WRITE that carried it. A stream would allocate a new buffer per read, and so would ssh2 for
- * each request and packet: V8 frees those only at its next collection, and while they pile up it
- * starts full collections again and again (bench/README.md, "Offsite"). A read failure is an
- * OffsiteError 'offsite_local_file'.
+ * buffers (the WRITEs unanswered, and the one being filled), each reused once the server has
+ * answered the WRITE that carried it. A stream would allocate a new buffer per read, as ssh2 does
+ * for each request and packet: V8 frees those only at its next collection, and while they pile up
+ * it started full collections again and again (bench/README.md, "Offsite", session 6). A read
+ * failure is an OffsiteError 'offsite_local_file'.
  */
 export async function uploadFile(s: RemoteSession, localPath: string, remotePath: string, onBytes?: (n: number) => void, tuning: UploadTuning = {}): Promise<Sent> {
   const hash = (tuning.hash ?? true) ? createHash('sha256') : undefined;
