@@ -35,3 +35,9 @@ export function asOffsiteError(err: unknown, what: string): BotError {
   const msg = err instanceof Error ? err.message : String(err);
   return new OffsiteError('offsite_transfer', `${what}: ${msg}`, { cause: err });
 }
+
+/** A local file of the set that cannot be opened or read (not retryable: another try reads the same disk). */
+export function localFileError(path: string, err: unknown): OffsiteError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return new OffsiteError('offsite_local_file', `cannot read ${path}: ${msg}`, { cause: err });
+}

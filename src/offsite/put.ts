@@ -17,7 +17,7 @@ import { BotError } from '../errors.ts';
 import { ChunkEncryptor, transformChunks } from '../crypto/chunked.ts';
 import { EncryptWorker } from '../crypto/encrypt-pool.ts';
 import type { OffsiteKey } from '../crypto/key.ts';
-import { OffsiteError } from './errors.ts';
+import { localFileError, OffsiteError } from './errors.ts';
 import { partName } from './paths.ts';
 import { renameOver, storedSha256, unlinkQuiet } from './remote.ts';
 import type { Lane, RemoteSession } from './session.ts';
@@ -90,8 +90,7 @@ async function* readLocal(path: string, hash: Hash | undefined): AsyncGenerator<
     }
   } catch (err) {
     if (err instanceof BotError) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new OffsiteError('offsite_local_file', `cannot read ${path}: ${msg}`, { cause: err });
+    throw localFileError(path, err);
   }
 }
 
@@ -132,7 +131,7 @@ class Deferred<T> {
 
 async function sizeOf(item: PutItem): Promise<number> {
   return stat(item.local).then((st) => st.size, (err: Error) => {
-    throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${err.message}`);
+    throw localFileError(item.local, err);
   });
 }
 
@@ -228,8 +227,7 @@ async function* localErrors(item: PutItem, chunks: AsyncGenerator<Buffer>): Asyn
     yield* chunks;
   } catch (err) {
     if (err instanceof OffsiteError) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new OffsiteError('offsite_local_file', `cannot read ${item.local}: ${msg}`, { cause: err });
+    throw localFileError(item.local, err);
   }
 }
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import type { Lane, RemoteSession } from './session.ts';
 import { BotError } from '../errors.ts';
-import { OffsiteError } from './errors.ts';
+import { localFileError, OffsiteError } from './errors.ts';
 
 /**
  * Bytes per WRITE request, and how many may wait for an answer at once per channel: 255 KiB is
@@ -202,16 +202,11 @@ export async function uploadFile(s: RemoteSession, localPath: string, remotePath
   }
 }
 
-function localError(path: string, err: unknown): OffsiteError {
-  const msg = err instanceof Error ? err.message : String(err);
-  return new OffsiteError('offsite_local_file', `cannot read ${path}: ${msg}`, { cause: err });
-}
-
 async function openLocal(path: string): Promise<FileHandle> {
   try {
     return await openFile(path, 'r');
   } catch (err) {
-    throw localError(path, err);
+    throw localFileError(path, err);
   }
 }
 
@@ -219,7 +214,7 @@ async function readAt(fh: FileHandle, path: string, buf: Buffer, position: numbe
   try {
     return (await fh.read(buf, 0, buf.length, position)).bytesRead;
   } catch (err) {
-    throw localError(path, err);
+    throw localFileError(path, err);
   }
 }
 
